@@ -1,0 +1,29 @@
+// Helpers for kernel tests. They run inside the private namespace set up by private-netns.ts, so
+// flushing the ruleset here never touches the host's.
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+
+/** Runs `nft` with the given arguments (and optional stdin) and returns its stdout. */
+export function nft(args: string[], input?: string): string {
+  return execFileSync('nft', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Loads nft text with `nft -f -`. */
+export function nftLoad(text: string): void {
+  nft(['-f', '-'], text);
+}
+
+/** Empties this namespace's ruleset. Refuses to run in the init namespace. */
+export function flushRuleset(): void {
+  assertPrivateNetns();
+  nft(['flush', 'ruleset']);
+}
+
+export function assertPrivateNetns(): void {
+  if (process.env.FLOCKGUARD_TEST_NETNS !== '1') {
+    throw new Error('kernel test outside the private test namespace: run it through mocha (see .mocharc.json)');
+  }
+  if (process.getuid?.() === 0 && readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net')) {
+    throw new Error('kernel test would touch the host namespace: refusing');
+  }
+}
