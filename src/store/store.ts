@@ -6,6 +6,8 @@
 // transaction: a reader or a crash sees a revision whole or not at all.
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Resource } from '../policy/model';
 import { resourceKey } from '../policy/model';
 import { asStoreError, StoreError } from './errors';
@@ -48,6 +50,9 @@ export class Store {
   /** Opens (creating if needed) the store at `path`, or ':memory:', and brings its schema up to date. */
   static open(path: string, options: StoreOptions = {}): Store {
     const migrations = loadMigrations(options.migrationsDir ?? defaultMigrationsDir());
+    if (path !== ':memory:' && !existsSync(dirname(path))) {
+      throw new StoreError('STORE_OPEN_FAILED', `cannot open the revision store ${path}: its directory ${dirname(path)} does not exist; create it (mode 0700) or choose another path`, { path });
+    }
     let db: BetterSqlite3.Database | undefined;
     try {
       db = new Database(path);
