@@ -194,7 +194,8 @@ describe('api: client and server round trips', () => {
   it('cancelling a trace ends the stream on both sides', async () => {
     const stream = client.trace({ timeoutMs: 60_000 });
     let seen = 0;
-    for await (const _line of stream) {
+    for await (const line of stream) {
+      assert.equal(line.traceId, `t${seen}`);
       seen++;
       if (seen === 3) stream.cancel();
     }
