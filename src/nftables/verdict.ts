@@ -9,6 +9,7 @@ import { NFTA_DATA_VERDICT } from './data';
 
 const NFTA_VERDICT_CODE = 1;
 const NFTA_VERDICT_CHAIN = 2;
+const NFTA_VERDICT_CHAIN_ID = 3;
 
 const CODES: Record<VerdictKind, number> = {
   drop: 0, // NF_DROP
@@ -23,9 +24,6 @@ const CODES: Record<VerdictKind, number> = {
 
 const KINDS = new Map<number, VerdictKind>(Object.entries(CODES).map(([k, c]) => [c, k as VerdictKind]));
 
-/** NF_VERDICT_MASK: NF_QUEUE carries its queue number in the upper 16 bits (NF_QUEUE_NR). */
-const NF_VERDICT_MASK = 0xff;
-
 /** Thrown for a verdict that cannot be encoded or a code that is not a verdict. */
 export class VerdictError extends Error {
   readonly code = 'NFT_BAD_VERDICT';
@@ -37,8 +35,9 @@ export function verdictCode(kind: VerdictKind): number {
   return code;
 }
 
+/** The kernel accepts exactly these codes (nft_verdict_init refuses NF_QUEUE/NF_DROP parameters). */
 export function verdictKind(code: number): VerdictKind {
-  const kind = KINDS.get(code) ?? (code >= 0 ? KINDS.get(code & NF_VERDICT_MASK) : undefined);
+  const kind = KINDS.get(code);
   if (!kind) throw new VerdictError(`unknown verdict code ${code}`);
   return kind;
 }
@@ -63,6 +62,8 @@ export function readVerdict(r: AttributeReader, type: number): Verdict | undefin
   if (!verdict) return undefined;
   const code = verdict.i32be(NFTA_VERDICT_CODE);
   if (code === undefined) throw new VerdictError('verdict without NFTA_VERDICT_CODE');
+  // A binding chain (NFTA_VERDICT_CHAIN_ID, same-batch anonymous chain) has no place in Verdict.
+  if (verdict.has(NFTA_VERDICT_CHAIN_ID)) throw new VerdictError('verdict with a chain id (binding chain) is not modelled');
   const kind = verdictKind(code);
   const chain = verdict.string(NFTA_VERDICT_CHAIN);
   return chain !== undefined ? { kind, chain } : { kind };

@@ -1,9 +1,23 @@
-// The expression registry: NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA } to and from Expr.
-// An expression whose name has no codec here decodes as 'opaque' and re-encodes byte for byte.
-import { AttributeReader, AttributeWriter } from '../../netlink';
+// The expression registry: NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA } to and from Expr
+// (kernel nf_tables_fill_expr_info / nf_tables_expr_parse in net/netfilter/nf_tables_api.c).
+// An expression whose name has no codec here, or whose attributes a codec cannot express, decodes
+// as 'opaque' and re-encodes byte for byte.
+import { AttributeReader, AttributeWriter, NLA_F_NESTED } from '../../netlink';
 import { Expr } from '../model';
 import { ExprCodec } from './codec';
+import { bitwise } from './bitwise';
+import { cmp } from './cmp';
 import { counter } from './counter';
+import { ct } from './ct';
+import { immediate } from './immediate';
+import { limit } from './limit';
+import { log } from './log';
+import { lookup } from './lookup';
+import { meta } from './meta';
+import { payload } from './payload';
+import { range } from './range';
+
+export { ExprError } from './codec';
 
 const NFTA_LIST_ELEM = 1;
 const NFTA_EXPR_NAME = 1;
@@ -13,25 +27,36 @@ const NFTA_EXPR_DATA = 2;
 type AnyCodec = ExprCodec<any>;
 
 /** Codecs by expression type (the Expr discriminant). */
-const byType: Partial<Record<Expr['type'], AnyCodec>> = {
+const byType: Record<Exclude<Expr['type'], 'opaque'>, AnyCodec> = {
+  meta,
+  payload,
+  cmp,
+  range,
+  bitwise,
+  lookup,
+  ct,
   counter,
+  log,
+  limit,
+  immediate,
 };
 
 /** Codecs by kernel expression name. */
-const byName = new Map<string, [Expr['type'], AnyCodec]>(
-  Object.entries(byType).map(([type, codec]) => [codec!.name, [type as Expr['type'], codec!]]),
-);
+const byName = new Map<string, AnyCodec>(Object.values(byType).map((codec) => [codec.name, codec]));
 
 /** Writes one expression as an NFTA_LIST_ELEM nest. */
 export function writeExpr(w: AttributeWriter, e: Expr): void {
   w.nest(NFTA_LIST_ELEM, () => {
     if (e.type === 'opaque') {
       w.string(NFTA_EXPR_NAME, e.name);
-      w.bytes(NFTA_EXPR_DATA, e.data);
+      // The data is a nest, flagged as nft flags it. An expression without attributes (notrack)
+      // has no NFTA_EXPR_DATA at all, from nft and in kernel dumps (no ->dump op), so empty data
+      // is written as no attribute.
+      if (e.data.length) w.bytes(NFTA_EXPR_DATA | NLA_F_NESTED, e.data);
       return;
     }
     const codec = byType[e.type];
-    if (!codec) throw new Error(`no encoder for expression type ${e.type}`);
+    if (!codec) throw new Error(`no encoder for expression type ${String((e as { type: unknown }).type)}`);
     w.string(NFTA_EXPR_NAME, codec.name);
     w.nest(NFTA_EXPR_DATA, () => codec.encode(w, e));
   });
@@ -47,9 +72,8 @@ export function readExpr(elem: Buffer): Expr {
   const r = new AttributeReader(elem);
   const name = r.string(NFTA_EXPR_NAME) ?? '';
   const data = r.bytes(NFTA_EXPR_DATA) ?? Buffer.alloc(0);
-  const entry = byName.get(name);
-  if (!entry) return { type: 'opaque', name, data: Buffer.from(data) };
-  return entry[1].decode(new AttributeReader(data));
+  const decoded = byName.get(name)?.decode(new AttributeReader(data));
+  return decoded ?? { type: 'opaque', name, data: Buffer.from(data) };
 }
 
 /** Reads the members of an NFTA_RULE_EXPRESSIONS nest. */
