@@ -64,6 +64,7 @@ function sameBaseSpec(a: Chain, b: Chain): boolean {
 
 class Differ {
   private readonly summary = emptySummary();
+  private readonly handles = new Map<Rule, bigint>();
   private readonly phaseA: PlanOp[] = [];
   private readonly phaseB: PlanOp[] = [];
   private readonly phaseC: PlanOp[] = [];
@@ -87,7 +88,7 @@ class Differ {
     this.diffSets();
     for (const chain of this.desired.chains) this.diffRules(chain);
     const ops = [...this.phaseA, ...this.phaseB, ...this.phaseC, ...this.phaseD, ...this.phaseE, ...this.phaseF];
-    return { ops, summary: this.summary };
+    return { ops, summary: this.summary, handles: this.handles };
   }
 
   private diffTable(): void {
@@ -192,6 +193,7 @@ class Differ {
     let li = 0;
     let di = 0;
     for (const [lEnd, dEnd] of pairs) {
+      if (lEnd < haveRules.length) this.handles.set(wantRules[dEnd]!, haveRules[lEnd]!.handle!);
       const anchor = haveRules[lEnd]?.handle;
       this.diffGap(haveRules.slice(li, lEnd), haveKeys.slice(li, lEnd), wantRules.slice(di, dEnd), anchor);
       li = lEnd + 1;
@@ -211,6 +213,7 @@ class Differ {
       const rule = { ...want[k]!, handle: replaceable[k]!.handle! };
       this.withAnonSets(this.phaseC, want[k]!);
       this.phaseC.push({ op: 'replaceRule', rule });
+      this.handles.set(want[k]!, rule.handle);
       this.summary.rulesReplaced++;
       k++;
     }

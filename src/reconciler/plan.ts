@@ -35,6 +35,11 @@ export interface PlanSummary {
 export interface Plan {
   ops: PlanOp[];
   summary: PlanSummary;
+  /**
+   * The handle each desired rule will have after the commit, where it is known in advance: kept
+   * rules and replaced ones (REPLACE keeps the handle). Inserted rules get theirs from the kernel.
+   */
+  handles: Map<Rule, bigint>;
 }
 
 export function emptySummary(): PlanSummary {

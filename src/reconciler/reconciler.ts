@@ -1,0 +1,350 @@
+// The reconcile loop: desired ruleset -> our table in the kernel, in one atomic batch per change.
+//
+// - Only our table is ever read or written (dumpTable of `family name`); other tables are not ours.
+// - Each commit carries the generation our view of the table is valid at (NFNL_BATCH_GENID,
+//   nftables-netlink.md 1.7): if anyone committed in between, the kernel refuses the batch
+//   (NFT_GENERATION_CHANGED) and we retry a bounded number of times.
+// - After a commit the committed state is kept in memory; a later small change is diffed against it,
+//   so a 1,000,000-prefix set is not read back for a one-prefix change. The table is read back only
+//   when the view is unknown: at start, after drift, after a lost monitor event, after a failed commit,
+//   when rules inserted by our previous commit are needed by handle, and at the periodic resync.
+// - Drift: an NftMonitor on its own socket (6.1) sees every generation. A generation by another process
+//   that touched our table makes the view stale and schedules a repair (debounced a few ms: one
+//   `nft -f` or a table deletion arrives as many events). Generations are consecutive; a gap, or the
+//   monitor's 'resync' (ENOBUFS), means events were lost and the table is read back.
+// - The table is never deleted here except by removeTable() (flockguard uninstall).
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'winston';
+import { NftClient } from '../kernel/client';
+import { NftError } from '../kernel/errors';
+import { NftMonitor } from '../kernel/monitor';
+import { Transaction } from '../kernel/transaction';
+import { Family, Ruleset } from '../nftables/model';
+import { diff, hasAllHandles } from './diff';
+import { PlanSummary, formatSummary } from './plan';
+import { committedState, sizeOf } from './state';
+import { planToTransaction } from './transaction';
+
+/** What the reconciler needs from NftClient (an interface so tests can wrap the real one). */
+export type KernelClient = Pick<NftClient, 'getGeneration' | 'dumpTable' | 'commit' | 'close'>;
+
+export interface GenerationEvent {
+  id: number;
+  pid: number;
+  procName: string;
+  events: Array<{ op: string; kind: string; family: Family; table: string; object: unknown }>;
+}
+
+export interface KernelMonitor {
+  on(event: 'generation', fn: (g: GenerationEvent) => void): unknown;
+  on(event: 'resync', fn: (reason: string) => void): unknown;
+  close(): void;
+}
+
+export interface ReconcilerOptions {
+  family: Family;
+  table: string;
+  logger: Logger;
+  /** Full read-back and reconcile every so often, whatever the monitor says. 0 disables. Default 5 min. */
+  resyncIntervalMs?: number;
+  /** Wait this long after a drift event for the rest of the transaction's events. Default 5 ms. */
+  debounceMs?: number;
+  /** Commits refused for a moved generation are retried this many times. Default 5. */
+  maxRetries?: number;
+  /** How many drift repairs the status keeps. Default 10. */
+  keepRepairs?: number;
+  openClient?: () => KernelClient;
+  /** Return undefined to run without drift detection (every sync then reads the table back). */
+  openMonitor?: () => KernelMonitor | undefined;
+}
+
+export interface SyncResult {
+  changed: boolean;
+  generation: number;
+  summary?: PlanSummary;
+  durationMs: number;
+  /** How many commits the kernel refused because the generation moved. */
+  retries: number;
+}
+
+export interface DriftRepair {
+  time: string;
+  /** What the other process did to our table, e.g. "delete table; delete rule x3". */
+  what: string;
+  pid: number;
+  procName: string;
+  /** First drift event to repair committed (or found nothing to do). */
+  latencyMs: number;
+  repaired: string;
+}
+
+export interface ReconcilerStatus {
+  revision?: number;
+  generation?: number;
+  inSync: boolean;
+  lastCommit?: { time: string; durationMs: number; summary: string; generation: number };
+  lastError?: string;
+  driftRepairs: number;
+  recentRepairs: DriftRepair[];
+  warnings: string[];
+}
+
+interface PendingDrift {
+  since: number;
+  what: Map<string, number>;
+  pid: number;
+  procName: string;
+}
+
+/** Our view of the table: the ruleset the kernel holds, valid as of generation `generation`. */
+interface View {
+  ruleset: Ruleset | undefined;
+  generation: number;
+}
+
+export class Reconciler extends EventEmitter {
+  private client: KernelClient | undefined;
+  private monitor: KernelMonitor | undefined;
+  private desired: { ruleset: Ruleset; revision?: number } | undefined;
+  private view: View | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private drift: PendingDrift | undefined;
+  private driftTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly st: ReconcilerStatus = { inSync: false, driftRepairs: 0, recentRepairs: [], warnings: [] };
+
+  constructor(private readonly opts: ReconcilerOptions) {
+    super();
+  }
+
+  private get log(): Logger {
+    return this.opts.logger;
+  }
+
+  /** Opens the kernel sockets and starts watching for drift. Does not touch the table. */
+  start(): void {
+    this.client = (this.opts.openClient ?? (() => NftClient.open({ sendBufferSize: 64 << 20, recvBufferSize: 8 << 20 })))();
+    try {
+      this.monitor = (this.opts.openMonitor ?? (() => NftMonitor.open({ recvBufferSize: 16 << 20 })))();
+    } catch (err) {
+      this.warn(`drift detection is off: cannot open the nf_tables monitor: ${(err as Error).message}`);
+    }
+    if (!this.monitor && this.opts.openMonitor) this.warn('drift detection is off: no monitor');
+    this.monitor?.on('generation', (g) => this.onGeneration(g));
+    this.monitor?.on('resync', (reason) => this.onLostEvents(reason));
+    const every = this.opts.resyncIntervalMs ?? 5 * 60_000;
+    if (every > 0) {
+      this.resyncTimer = setInterval(() => void this.resync('periodic').catch(() => undefined), every);
+      this.resyncTimer.unref();
+    }
+  }
+
+  /** Closes the sockets. The table stays as it is: a firewall agent fails static. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.driftTimer);
+    clearInterval(this.resyncTimer);
+    this.monitor?.close();
+    this.monitor = undefined;
+    return this.serial(async () => {
+      this.client?.close();
+      this.client = undefined;
+    });
+  }
+
+  /** Makes `ruleset` the desired state and pushes it; resolves once the kernel holds it. */
+  apply(ruleset: Ruleset, revision?: number): Promise<SyncResult> {
+    return this.serial(() => {
+      this.desired = { ruleset, revision };
+      this.st.revision = revision;
+      return this.syncNow(revision === undefined ? 'apply' : `revision ${revision}`);
+    });
+  }
+
+  /** Reads our table back and reconciles it with the desired state. */
+  resync(reason: string): Promise<SyncResult | undefined> {
+    return this.serial(async () => {
+      if (!this.desired) return undefined;
+      this.view = undefined;
+      return this.syncNow(`resync (${reason})`);
+    });
+  }
+
+  /** The plan the current desired state would need against the kernel now (reads the table back). */
+  preview(ruleset: Ruleset): Promise<PlanSummary> {
+    return this.serial(async () => diff(ruleset, (await this.readTable()).ruleset).summary);
+  }
+
+  /**
+   * Deletes our table on purpose (`flockguard uninstall`), and stops repairing it. Resolves true if
+   * there was a table to delete.
+   */
+  removeTable(): Promise<boolean> {
+    return this.serial(async () => {
+      this.stopped = true;
+      clearTimeout(this.driftTimer);
+      const removed = await removeTable(this.kernel(), this.opts.family, this.opts.table);
+      this.view = undefined;
+      this.log.info('table removed', { table: `${this.opts.family} ${this.opts.table}`, removed });
+      return removed;
+    });
+  }
+
+  /** Records which revision the desired state (already pushed) is, once the store has numbered it. */
+  setRevision(revision: number): void {
+    if (this.desired) this.desired.revision = revision;
+    this.st.revision = revision;
+  }
+
+  /** Our table as the kernel holds it now (counters included); a read-back, so not for hot paths. */
+  async readLive(): Promise<Ruleset | undefined> {
+    return (await this.kernel().dumpTable(this.opts.family, this.opts.table)).ruleset;
+  }
+
+  status(): ReconcilerStatus {
+    return { ...this.st, recentRepairs: [...this.st.recentRepairs], warnings: [...this.st.warnings] };
+  }
+
+  private kernel(): KernelClient {
+    if (!this.client) throw new NftError('NFT_SOCKET', 'the reconciler is not started (or already stopped)');
+    return this.client;
+  }
+
+  /** Runs `fn` after everything queued before it: one reconcile at a time, applies in order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private warn(message: string): void {
+    this.log.warn(message);
+    this.st.warnings.push(message);
+    if (this.st.warnings.length > 20) this.st.warnings.shift();
+  }
+
+  private async readTable(): Promise<View> {
+    const t0 = performance.now();
+    const { generation, ruleset } = await this.kernel().dumpTable(this.opts.family, this.opts.table);
+    const size = ruleset ? sizeOf(ruleset) : undefined;
+    this.log.debug('table read back', { generation, present: ruleset !== undefined, ...size, ms: +(performance.now() - t0).toFixed(1) });
+    return { ruleset, generation };
+  }
+
+  /** The view to diff against: the one in memory if it is valid and has every handle, else a read-back. */
+  private async currentView(): Promise<View> {
+    const v = this.view;
+    if (v && this.monitor && (!v.ruleset || hasAllHandles(v.ruleset))) return v;
+    this.view = await this.readTable();
+    return this.view;
+  }
+
+  private async syncNow(reason: string): Promise<SyncResult> {
+    const desired = this.desired;
+    if (!desired) throw new NftError('NFT_PROTOCOL', 'nothing to reconcile: no desired ruleset yet');
+    const t0 = performance.now();
+    const maxRetries = this.opts.maxRetries ?? 5;
+    for (let retries = 0; ; retries++) {
+      const view = await this.currentView();
+      const plan = diff(desired.ruleset, view.ruleset);
+      if (plan.ops.length === 0) {
+        this.st.inSync = true;
+        this.st.generation = view.generation;
+        this.st.lastError = undefined;
+        return { changed: false, generation: view.generation, durationMs: performance.now() - t0, retries };
+      }
+      const tx: Transaction = planToTransaction(plan);
+      try {
+        const res = await this.kernel().commit(tx, { genId: view.generation });
+        this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation };
+        const durationMs = performance.now() - t0;
+        const summary = formatSummary(plan.summary);
+        this.st.inSync = true;
+        this.st.generation = res.generation;
+        this.st.lastError = undefined;
+        this.st.lastCommit = { time: new Date().toISOString(), durationMs, summary, generation: res.generation };
+        this.log.info(`commit: ${summary}`, {
+          reason, revision: desired.revision, generation: res.generation, ops: tx.size, retries,
+          ms: +durationMs.toFixed(1), kernelMs: +res.totalMs.toFixed(1), ...plan.summary,
+        });
+        this.emit('commit', { reason, generation: res.generation, summary: plan.summary, revision: desired.revision });
+        return { changed: true, generation: res.generation, summary: plan.summary, durationMs, retries };
+      } catch (err) {
+        this.view = undefined;
+        if (err instanceof NftError && err.code === 'NFT_GENERATION_CHANGED' && retries < maxRetries) {
+          this.log.debug('generation moved under us; reading the table again', { reason, retries });
+          continue;
+        }
+        this.st.inSync = false;
+        this.st.lastError = (err as Error).message;
+        this.log.error(`commit failed: ${(err as Error).message}`, { reason, code: (err as { code?: string }).code, retries });
+        throw err;
+      }
+    }
+  }
+
+  private onGeneration(g: GenerationEvent): void {
+    const ours = g.events.filter((e) => e.family === this.opts.family && e.table === this.opts.table);
+    const v = this.view;
+    if (g.pid === process.pid) {
+      // Our own commit (the reconciler is the only writer of this table in this process).
+      return;
+    }
+    if (ours.length === 0) {
+      // Someone else's table: our view stays valid, and a commit based on it may use this generation.
+      if (v && g.id === v.generation + 1) v.generation = g.id;
+      return;
+    }
+    this.view = undefined;
+    if (this.stopped || !this.desired) return;
+    const d = this.drift ?? { since: performance.now(), what: new Map<string, number>(), pid: g.pid, procName: g.procName };
+    for (const e of ours) {
+      const k = `${e.op} ${e.kind}`;
+      d.what.set(k, (d.what.get(k) ?? 0) + 1);
+    }
+    this.drift = d;
+    if (!this.driftTimer) {
+      this.driftTimer = setTimeout(() => {
+        this.driftTimer = undefined;
+        void this.repair().catch(() => undefined);
+      }, this.opts.debounceMs ?? 5);
+    }
+  }
+
+  private onLostEvents(reason: string): void {
+    this.view = undefined;
+    this.warn(`monitor lost events (${reason}): reading the table back`);
+    if (!this.stopped) void this.resync('lost monitor events').catch(() => undefined);
+  }
+
+  private repair(): Promise<void> {
+    return this.serial(async () => {
+      const d = this.drift;
+      this.drift = undefined;
+      if (!d || this.stopped || !this.desired) return;
+      this.view = undefined;
+      const what = [...d.what].map(([k, n]) => (n > 1 ? `${k} x${n}` : k)).join('; ');
+      this.log.warn(`drift: ${what} by pid ${d.pid} (${d.procName}); repairing`, { pid: d.pid, procName: d.procName });
+      const res = await this.syncNow('drift repair');
+      const latencyMs = performance.now() - d.since;
+      const repair: DriftRepair = {
+        time: new Date().toISOString(), what, pid: d.pid, procName: d.procName, latencyMs,
+        repaired: res.summary ? formatSummary(res.summary) : 'nothing to repair',
+      };
+      this.st.driftRepairs++;
+      this.st.recentRepairs.push(repair);
+      if (this.st.recentRepairs.length > (this.opts.keepRepairs ?? 10)) this.st.recentRepairs.shift();
+      this.log.info(`drift repaired in ${latencyMs.toFixed(1)} ms: ${repair.repaired}`, { pid: d.pid, procName: d.procName, ms: +latencyMs.toFixed(1) });
+      this.emit('drift', repair);
+    });
+  }
+}
+
+/** Deletes `family name` if it exists (one DELTABLE: the kernel removes its chains, rules and sets). */
+export async function removeTable(client: KernelClient, family: Family, name: string): Promise<boolean> {
+  const { generation, ruleset } = await client.dumpTable(family, name);
+  if (!ruleset) return false;
+  await client.commit(new Transaction().deleteTable(ruleset.table), { genId: generation });
+  return true;
+}
