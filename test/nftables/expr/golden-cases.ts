@@ -232,6 +232,16 @@ export const goldenCases: GoldenCase[] = [
     ],
   },
   {
+    nft: 'add rule inet t x meta l4proto tcp ct reply proto-src 80',
+    exprs: [meta('l4proto'), cmp('eq', '06'), { type: 'ct', key: 'proto_src', dreg: 1, direction: 'reply' }, cmp('eq', '0050')],
+    hex: [
+      '24000180090001006d657461000000001400028008000200000000100800010000000001',
+      '2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010006000000',
+      '2800018007000100637400001c000280080002000000000b08000100000000010500030001000000',
+      '2c00018008000100636d700020000280080001000000000108000200000000000c0003800600010000500000',
+    ],
+  },
+  {
     nft: 'add rule inet t x ct direction original',
     exprs: [ct('direction'), cmp('eq', '00')],
     hex: [
