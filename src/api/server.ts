@@ -7,14 +7,13 @@
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as convert from './convert';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH } from './defaults';
 import { errorToStatus } from './errors';
 import { agentServiceDefinition, type WireMessage } from './proto';
 import { listenOnSocketFile, prepareSocketPath, resolveGroup } from './socket-file';
 import type { AgentService, CallContext, PeerInfo, StreamSink } from './service';
 
-export const DEFAULT_SOCKET_PATH = '/run/flockguard/flockguard.sock';
-/** Large enough for a policy set with big GlobalNetworkSets, small enough to bound memory per call. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH };
 
 export const CLAIMED_UID_KEY = 'flockguard-claimed-uid';
 export const CLAIMED_PID_KEY = 'flockguard-claimed-pid';
