@@ -50,7 +50,7 @@ export class Checker {
         if (isEmpty(value)) continue;
         this.report([...path, key], IssueCode.UNSUPPORTED_FIELD, `field "${key}" is not supported by flockguard`, undefined, true);
       } else {
-        const hint = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
+        const hint = closestName(key, allowed);
         const known = hint ? `did you mean "${hint}"?` : `known fields: ${allowed.join(', ')}`;
         this.report([...path, key], IssueCode.UNKNOWN_FIELD, `unknown field "${key}" (${known})`, undefined, true);
       }
@@ -122,4 +122,32 @@ function isEmpty(value: unknown): boolean {
   if (value === undefined || value === null || value === '' || value === false) return true;
   if (Array.isArray(value)) return value.length === 0;
   return isMapping(value) && Object.keys(value).length === 0;
+}
+
+/** Edit distance (insert, delete, substitute) between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** The known field a misspelt key most likely meant: same letters in another case, or 2 edits away. */
+function closestName(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of known) {
+    const d = name.toLowerCase() === lower ? 0 : editDistance(lower, name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
 }

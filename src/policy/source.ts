@@ -46,7 +46,9 @@ function yamlSyntaxProblems(text: string): SyntaxProblem[] {
   for (const doc of parseAllDocuments(text, { lineCounter })) {
     for (const err of doc.errors) {
       const pos = lineCounter.linePos(err.pos[0]);
-      problems.push({ message: err.message.split('\n')[0], line: pos.line, column: pos.col });
+      // yaml appends " at line L, column C:" and a source excerpt; the position is reported apart.
+      const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ message, line: pos.line, column: pos.col });
     }
   }
   return problems;

@@ -205,9 +205,9 @@ export function validateDocument(doc: unknown, options: ValidateOptions = {}): D
   }
   const object = objectName(doc.kind, doc.metadata);
   const withObject = (o: DocumentOutcome): DocumentOutcome => (object ? { object, ...o } : o);
-  if (doc.apiVersion === undefined || doc.kind === undefined) {
+  if (doc.apiVersion == null || doc.kind == null) {
     for (const f of ['apiVersion', 'kind'] as const) {
-      if (doc[f] === undefined) c.report([], IssueCode.MISSING_FIELD, `${f} is required`);
+      if (doc[f] == null) c.report([], IssueCode.MISSING_FIELD, `${f} is required`);
     }
     return withObject({ findings: c.findings });
   }
