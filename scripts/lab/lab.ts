@@ -57,8 +57,10 @@ export interface LabNode extends LabHost {
   eth0: 'eth0';
   eth0v4: string;
   eth0v6: string | undefined;
-  /** The node's side of the pod's veth. */
+  /** The node's side of the pod's veth, and its addresses (the pod's default gateway). */
   podIface: string;
+  podSideV4: string;
+  podSideV6: string | undefined;
   /** TCP ports the node itself serves (bound to its eth0 addresses): an ssh-like failsafe and a node service (also UDP). */
   sshPort: number;
   httpPort: number;
@@ -151,6 +153,8 @@ export class Lab {
       eth0v4: LAN.nodeV4,
       eth0v6: v6(LAN.nodeV6),
       podIface: 'vethpod',
+      podSideV4: POD_NET.gatewayV4,
+      podSideV6: v6(POD_NET.gatewayV6),
       sshPort: PORTS.nodeSsh,
       httpPort: PORTS.nodeHttp,
     };
