@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { startApiServer } from '../api/server';
 import { DEFAULT_COMPILE_OPTIONS } from '../compiler';
-import { Reconciler, ReconcilerOptions } from '../reconciler/reconciler';
+import { NftClient } from '../kernel/client';
+import { Reconciler, ReconcilerOptions, removeTable } from '../reconciler/reconciler';
 import { Store } from '../store';
 import { createLogger } from './logger';
 import { sdNotify } from './notify';
@@ -86,4 +87,18 @@ export async function runAgent(options: AgentOptions, hooks: RunAgentHooks = {})
     process.on('SIGINT', onSignal);
   }
   return { service, reconciler, stop, closed };
+}
+
+/**
+ * `flockguard uninstall`: deletes table inet flockguard on purpose. Stop the agent first
+ * (`systemctl stop flockguard`), or it repairs the deletion as drift. Resolves false when there
+ * was no table.
+ */
+export async function uninstall(): Promise<boolean> {
+  const client = NftClient.open();
+  try {
+    return await removeTable(client, TABLE_FAMILY, TABLE_NAME);
+  } finally {
+    client.close();
+  }
 }

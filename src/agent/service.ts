@@ -16,6 +16,7 @@ import { parsePolicyText } from '../policy/parse';
 import { PolicyIssue, Resource, resourceKey } from '../policy/model';
 import { Reconciler } from '../reconciler/reconciler';
 import { Actor, Store, canonicalJson } from '../store';
+import { explainPacket } from './explain';
 import { canonicalKind, changeNetset, hasChanges, mergeApply, objectResults, removeRefs } from './resources';
 
 export interface AgentServiceOptions {
@@ -170,8 +171,9 @@ export class FlockguardService implements AgentService {
     return this.netset(req, ctx, 'remove');
   }
 
-  async explain(_req: ExplainRequest): Promise<ExplainResult> {
-    throw new ServiceError('UNIMPLEMENTED', 'explain is not available in this agent build', { status: 'FAILED_PRECONDITION' });
+  /** Evaluated on the ruleset last pushed for the current revision (what the kernel holds when in sync). */
+  async explain(req: ExplainRequest): Promise<ExplainResult> {
+    return explainPacket(this.applied, req);
   }
 
   /** Counters of our rules, read from the kernel now, mapped back to policy and rule through the comments. */
