@@ -4,7 +4,7 @@
 // Merging joins overlapping and adjacent ranges: the kernel refuses overlaps (EEXIST) and nft's
 // auto-merge is userspace only (nftables-netlink.md 3.2), so the set must be normalised here.
 import { rangesToElements } from '../nftables/intervals';
-import { SetElement } from '../nftables/model';
+import { ElementFlags, SetElement } from '../nftables/model';
 import { Cidr } from '../policy/nets';
 import { IpFamily } from './exprs';
 
@@ -22,17 +22,22 @@ export class PrefixBag {
   }
 
   addV4(start: number, prefix: number): void {
-    if (this.n4 === this.v4.length) {
-      const grown = new Float64Array(this.v4.length * 2);
-      grown.set(this.v4);
-      this.v4 = grown;
-    }
+    if (this.n4 === this.v4.length) this.reserve(1);
     this.v4[this.n4++] = start * 64 + prefix;
   }
 
   addAll(other: PrefixBag): void {
-    for (let i = 0; i < other.n4; i++) this.addV4(Math.floor(other.v4[i] / 64), other.v4[i] % 64);
-    this.v6.push(...other.v6);
+    this.reserve(other.n4);
+    this.v4.set(other.v4.subarray(0, other.n4), this.n4);
+    this.n4 += other.n4;
+    for (const r of other.v6) this.v6.push(r);
+  }
+
+  private reserve(extra: number): void {
+    if (this.n4 + extra <= this.v4.length) return;
+    const grown = new Float64Array(Math.max(this.v4.length * 2, this.n4 + extra));
+    grown.set(this.v4.subarray(0, this.n4));
+    this.v4 = grown;
   }
 
   get size(): number {
@@ -54,18 +59,24 @@ export function rangeCount(r: AddressRanges, family: IpFamily): number {
   return family === 4 ? r.v4.length / 2 : r.v6.length;
 }
 
+/** 2^(32 - p) for every prefix length p, so the sweep does no exponentiation. */
+const V4_BLOCK = Array.from({ length: 33 }, (_, p) => 2 ** (32 - p));
+
 function mergeV4(keys: Float64Array): Float64Array {
-  const sorted = Float64Array.from(keys).sort();
+  const sorted = keys.slice().sort();
   const out = new Float64Array(sorted.length * 2);
   let n = 0;
+  let lastHi = -2;
   for (let i = 0; i < sorted.length; i++) {
-    const lo = Math.floor(sorted[i] / 64);
-    const hi = lo + 2 ** (32 - (sorted[i] % 64)) - 1;
-    if (n > 0 && lo <= out[n - 1] + 1) {
-      if (hi > out[n - 1]) out[n - 1] = hi;
+    const k = sorted[i];
+    const prefix = k % 64;
+    const lo = (k - prefix) / 64;
+    const hi = lo + V4_BLOCK[prefix] - 1;
+    if (lo <= lastHi + 1) {
+      if (hi > lastHi) out[n - 1] = lastHi = hi;
     } else {
       out[n++] = lo;
-      out[n++] = hi;
+      out[n++] = lastHi = hi;
     }
   }
   return out.slice(0, n);
@@ -120,6 +131,47 @@ export function familyRanges(r: AddressRanges, family: IpFamily): Range[] {
 /** Interval set elements for a freshly created set (zero sentinel, open last range: nftables-netlink.md 3.2). */
 export function intervalElements(ranges: Range[]): SetElement[] {
   return rangesToElements(ranges, { fresh: true });
+}
+
+const V4_MAX = 0xffffffff;
+
+/**
+ * The interval elements of one family of merged ranges, as intervalElements would give them. IPv4
+ * takes a direct path for large sets: the ranges are already sorted, merged and non-adjacent, so the
+ * elements are written in one pass with every key a view into one shared buffer (a million-net set
+ * would otherwise cost several Buffer allocations per net).
+ */
+export function familyElements(r: AddressRanges, family: IpFamily): SetElement[] {
+  if (family === 6) return intervalElements(r.v6);
+  const v4 = r.v4;
+  const ranges = v4.length / 2;
+  if (ranges === 0) return [];
+  const sentinel = v4[0] !== 0;
+  const open = v4[v4.length - 1] === V4_MAX;
+  const count = (sentinel ? 1 : 0) + ranges * 2 - (open ? 1 : 0);
+  const keys = Buffer.allocUnsafe(count * 4);
+  const out: SetElement[] = new Array(count);
+  let n = 0;
+  const key = (value: number): Buffer => {
+    keys.writeUInt32BE(value, n * 4);
+    return keys.subarray(n * 4, n * 4 + 4);
+  };
+  if (sentinel) {
+    out[n] = { key: key(0), flags: ElementFlags.intervalEnd };
+    n++;
+  }
+  for (let i = 0; i < v4.length; i += 2) {
+    if (v4[i + 1] === V4_MAX) {
+      out[n] = { key: key(v4[i]), open: true };
+      n++;
+      continue;
+    }
+    out[n] = { key: key(v4[i]) };
+    n++;
+    out[n] = { key: key(v4[i + 1] + 1), flags: ElementFlags.intervalEnd };
+    n++;
+  }
+  return out;
 }
 
 /** The prefix length when [lo, hi] is exactly one CIDR, else undefined. */

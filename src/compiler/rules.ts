@@ -5,7 +5,7 @@
 // Lists of nets or ports become set lookups, never one rule per value.
 import { Expr, Rule } from '../nftables/model';
 import { EntityRule, GlobalNetworkPolicy, IcmpMatch, Port, Rule as CalicoRule } from '../policy/model';
-import { AddressRanges, exactPrefix, familyRanges, intervalElements, PrefixBag, Range, rangesFingerprint } from './addresses';
+import { AddressRanges, exactPrefix, familyElements, familyRanges, intervalElements, PrefixBag, rangeCount, rangesFingerprint } from './addresses';
 import { CompileError } from './errors';
 import * as x from './exprs';
 import { AddrField, IpFamily, PortField } from './exprs';
@@ -224,20 +224,18 @@ function addressMatches(ctx: RuleContext, e: Entity, family: IpFamily): Expr[] |
     out.push(...m);
   }
   if (e.selector) {
-    const ranges = familyRanges(e.selector.members, family);
     // Selectors match known endpoints and sets only: an empty selection matches nothing.
-    if (ranges.length === 0) return undefined;
-    out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.selector.text, family, ranges), false));
+    if (rangeCount(e.selector.members, family) === 0) return undefined;
+    out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.selector, family), false));
   }
-  if (e.notSelector) {
-    const ranges = familyRanges(e.notSelector.members, family);
-    if (ranges.length) out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.notSelector.text, family, ranges), true));
+  if (e.notSelector && rangeCount(e.notSelector.members, family) > 0) {
+    out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.notSelector, family), true));
   }
   return out;
 }
 
-function selectorSet(ctx: RuleContext, text: string, family: IpFamily, ranges: Range[]): string {
-  return ctx.sets.addresses('sel', family, text, `selector ${text || 'all()'}`, () => intervalElements(ranges));
+function selectorSet(ctx: RuleContext, sel: { text: string; members: AddressRanges }, family: IpFamily): string {
+  return ctx.sets.addresses('sel', family, sel.text, `selector ${sel.text}`, () => familyElements(sel.members, family));
 }
 
 /** nets / notNets in one family; undefined when the criterion makes the rule unmatchable there. */
