@@ -1,8 +1,9 @@
 -- flockguard revision store, schema version 1.
 -- Content-addressed: a revision is an ordered list of resource hashes; a resource (objects) is
 -- stored once whatever the number of revisions holding it; its large string lists (a network
--- set's nets) live in chunks shared between resources, so a revision changing one prefix of a
--- million adds one chunk, not a million rows. Hashes are SHA-256 digests (32-byte blobs).
+-- set's nets) live in chunks shared between resources, reached through chunk indexes (a two-level
+-- Merkle tree, see src/store/chunking.ts), so a revision changing one prefix of a million adds
+-- one chunk, one index and a few rows, not a million rows. Hashes are SHA-256 digests (32-byte blobs).
 
 -- One row per accepted push, rollback included. AUTOINCREMENT: numbers are never reused.
 CREATE TABLE revisions (
@@ -31,13 +32,21 @@ CREATE TABLE chunks (
   body       TEXT    NOT NULL
 );
 
--- The chunks of each large list of a resource, in order. list_path is a JSON array of keys and
--- indexes from the resource root, e.g. ["spec","nets"].
-CREATE TABLE object_chunks (
+-- A run of chunks: `digests` is their hashes end to end (32 bytes each), `hash` its SHA-256.
+CREATE TABLE chunk_indexes (
+  hash        BLOB PRIMARY KEY,
+  chunk_count INTEGER NOT NULL,
+  item_count  INTEGER NOT NULL,
+  digests     BLOB    NOT NULL
+);
+
+-- The chunk indexes of each large list of a resource, in order. list_path is a JSON array of keys
+-- and indexes from the resource root, e.g. ["spec","nets"].
+CREATE TABLE object_lists (
   object_hash BLOB    NOT NULL REFERENCES objects (hash),
   list_path   TEXT    NOT NULL,
   ordinal     INTEGER NOT NULL,
-  chunk_hash  BLOB    NOT NULL REFERENCES chunks (hash),
+  index_hash  BLOB    NOT NULL REFERENCES chunk_indexes (hash),
   PRIMARY KEY (object_hash, list_path, ordinal)
 ) WITHOUT ROWID;
 

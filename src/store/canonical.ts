@@ -22,7 +22,7 @@ export function canonicalJson(value: unknown): string {
   return `{${members.join(',')}}`;
 }
 
-/** SHA-256 of the UTF-8 text, as the 32-byte digest the store keys content by. */
-export function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+/** SHA-256 of the bytes (a string as UTF-8), as the 32-byte digest the store keys content by. */
+export function sha256(data: string | Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
 }

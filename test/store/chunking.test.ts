@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { canonicalJson } from '../../src/store';
-import { chunkItems, joinResource, LARGE_LIST_MIN, MAX_CHUNK_ITEMS, splitResource } from '../../src/store/chunking';
+import { chunkItems, indexChunks, joinResource, LARGE_LIST_MIN, MAX_CHUNK_ITEMS, MAX_INDEX_CHUNKS, splitResource } from '../../src/store/chunking';
 import { networkSet, policy, prefixes } from './helpers';
 
 function chunkHashes(items: string[]): Set<string> {
@@ -42,6 +42,29 @@ describe('chunkItems()', () => {
   });
 });
 
+describe('indexChunks()', () => {
+  const chunks = chunkItems(prefixes(300_000));
+
+  it('lists every chunk once, in order, with the item counts and digests that describe them', () => {
+    const indexes = indexChunks(chunks);
+    assert.deepEqual(indexes.flatMap((x) => x.chunks), chunks);
+    for (const x of indexes) {
+      assert.ok(x.chunks.length <= MAX_INDEX_CHUNKS);
+      assert.deepEqual(x.digests, Buffer.concat(x.chunks.map((c) => c.hash)));
+      assert.equal(x.itemCount, x.chunks.reduce((n, c) => n + c.itemCount, 0));
+    }
+    assert.ok(indexes.length > 1 && indexes.length < chunks.length, `${chunks.length} chunks in ${indexes.length} indexes`);
+  });
+
+  it('changes one or two indexes when one prefix changes', () => {
+    const nets = prefixes(300_000);
+    nets[123_456] = '192.0.2.0/24';
+    const before = new Set(indexChunks(chunks).map((x) => x.hash.toString('hex')));
+    const fresh = indexChunks(chunkItems(nets)).filter((x) => !before.has(x.hash.toString('hex')));
+    assert.ok(fresh.length >= 1 && fresh.length <= 2, `${fresh.length} new indexes`);
+  });
+});
+
 describe('splitResource() / joinResource()', () => {
   it('keeps small resources whole: the hash is the sha256 of their canonical JSON', () => {
     const p = policy('web');
@@ -59,7 +82,7 @@ describe('splitResource() / joinResource()', () => {
       const split = splitResource(resource);
       assert.equal(split.lists.length, 1);
       assert.ok(!split.head.includes('.0/24'), 'the head holds no list items');
-      const lists = split.lists.map((l) => ({ path: l.path, items: l.chunks.flatMap((c) => JSON.parse(c.body) as string[]) }));
+      const lists = split.lists.map((l) => ({ path: l.path, items: l.indexes.flatMap((x) => x.chunks).flatMap((c) => JSON.parse(c.body) as string[]) }));
       assert.deepEqual(joinResource(split.head, lists), resource);
     }
     assert.deepEqual(splitResource(p).lists[0]?.path, ['spec', 'ingress', 0, 'source', 'nets']);

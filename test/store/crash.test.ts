@@ -92,8 +92,8 @@ describe('Store durability (SIGKILL while committing 100,000-net revisions)', ()
   it('leaves no half revision when killed inside the write transaction, with its pages already in the WAL', async function () {
     this.timeout(300_000);
     let verifiedUpTo = 0;
-    // A 100,000-net commit inserts ~50 chunks: the first commit completes, later ones die part-way.
-    for (const chunk of [70, 101, 149, 230, 260]) {
+    // A 100,000-net commit inserts ~100 chunks: the first commit completes, later ones die part-way.
+    for (const chunk of [130, 201, 349, 430, 520]) {
       const acks = await runUntilKilled(path, `chunk:${chunk}`);
       const lastAck = acks.at(-1);
       assert.ok(lastAck, 'the writer acknowledged a commit before dying');
