@@ -34,10 +34,11 @@ const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUP
 const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED']);
 
 /**
- * Turns a SQLite failure during `operation` into a StoreError with advice; StoreErrors pass through.
- * Anything else is rethrown unchanged: it is a bug, not a state of the database.
+ * The StoreError, with advice, for a SQLite failure during `operation` that is a state of the
+ * database (damaged, locked, cannot open); StoreErrors pass through. Undefined for anything else,
+ * which callers rethrow unchanged: a bug is not a state of the database.
  */
-export function asStoreError(err: unknown, operation: string, path: string): StoreError {
+export function toStoreError(err: unknown, operation: string, path: string): StoreError | undefined {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
@@ -65,5 +66,5 @@ export function asStoreError(err: unknown, operation: string, path: string): Sto
       { path, cause: err },
     );
   }
-  throw err;
+  return undefined;
 }

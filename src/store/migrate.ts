@@ -4,7 +4,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { StoreError } from './errors';
+import { StoreError, toStoreError } from './errors';
 
 export interface Migration {
   version: number;
@@ -87,6 +87,8 @@ export function migrate(
     try {
       step.immediate();
     } catch (err) {
+      const known = toStoreError(err, `migration ${m.file}`, options.path);
+      if (known) throw known;
       throw new StoreError(
         'STORE_MIGRATION_FAILED',
         `migration ${m.file} failed on ${options.path}: ${(err as Error).message}; ` +

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Resource } from '../policy/model';
 import { resourceKey } from '../policy/model';
-import { asStoreError, StoreError } from './errors';
+import { StoreError, toStoreError } from './errors';
 import { defaultMigrationsDir, loadMigrations, migrate, schemaVersion } from './migrate';
 import { ObjectRepository, prepareObject, PreparedObject } from './objects';
 import type { Actor, CommitInput, Revision, RevisionInfo, RollbackInput } from './types';
@@ -59,12 +59,14 @@ export class Store {
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // A 1M-net first commit grows the WAL to ~20 MB; let it shrink back after checkpoints.
+      db.pragma('journal_size_limit = 8388608');
       db.pragma('foreign_keys = ON');
       migrate(db, migrations, { path });
       return new Store(db, path);
     } catch (err) {
       db?.close();
-      throw asStoreError(err, 'open', path);
+      throw toStoreError(err, 'open', path) ?? err;
     }
   }
 
@@ -185,7 +187,7 @@ export class Store {
     try {
       return fn();
     } catch (err) {
-      throw asStoreError(err, operation, this.path);
+      throw toStoreError(err, operation, this.path) ?? err;
     }
   }
 }

@@ -199,6 +199,19 @@ describe('Store.open()', () => {
     damaged.close();
   });
 
+  it('reports STORE_BUSY when another process holds the write lock past the busy timeout, and commits nothing', () => {
+    const path = join(tmp.dir, 'state.db');
+    const store = Store.open(path, { busyTimeoutMs: 50 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    assertStoreError(() => store.commit({ resources: [policy('a')], source: 'x' }), 'STORE_BUSY', /locked by another process.*retry/);
+    other.exec('ROLLBACK');
+    other.close();
+    assert.deepEqual(store.history(), []);
+    assert.equal(store.commit({ resources: [policy('a')], source: 'x' }).revision, 1, 'works once the lock is gone');
+    store.close();
+  });
+
   it('lets a second store on the same file see the first one\'s commits', () => {
     const path = join(tmp.dir, 'state.db');
     const writer = Store.open(path);
