@@ -7,7 +7,8 @@
 // - After a commit the committed state is kept in memory; a later small change is diffed against it,
 //   so a 1,000,000-prefix set is not read back for a one-prefix change. The table is read back only
 //   when the view is unknown: at start, after drift, after a lost monitor event, after a failed commit,
-//   when rules inserted by our previous commit are needed by handle, and at the periodic resync.
+//   and at the periodic resync. Handles of rules our commit inserted come from the monitor's events
+//   for that commit (handles.ts); if they do not arrive, the table is read back.
 // - Drift: an NftMonitor on its own socket (6.1) sees every generation. A generation by another process
 //   that touched our table makes the view stale and schedules a repair (debounced a few ms: one
 //   `nft -f` or a table deletion arrives as many events). Generations are consecutive; a gap, or the
@@ -19,9 +20,10 @@ import { NftClient } from '../kernel/client';
 import { NftError } from '../kernel/errors';
 import { NftMonitor } from '../kernel/monitor';
 import { Transaction } from '../kernel/transaction';
-import { Family, Ruleset } from '../nftables/model';
+import { Family, Rule, Ruleset } from '../nftables/model';
 import { diff, hasAllHandles } from './diff';
 import { PlanSummary, formatSummary } from './plan';
+import { learnHandles } from './handles';
 import { committedState, sizeOf } from './state';
 import { planToTransaction } from './transaction';
 
@@ -112,6 +114,10 @@ export class Reconciler extends EventEmitter {
   private driftTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** NEWRULE events of our own recent commits, by generation (see handles.ts). */
+  private readonly ownRules = new Map<number, Rule[]>();
+  /** Recent generations the monitor saw that did not touch our table (ours included). */
+  private readonly cleanGenerations = new Set<number>();
   private readonly st: ReconcilerStatus = { inSync: false, driftRepairs: 0, recentRepairs: [], warnings: [] };
 
   constructor(private readonly opts: ReconcilerOptions) {
@@ -235,9 +241,22 @@ export class Reconciler extends EventEmitter {
   /** The view to diff against: the one in memory if it is valid and has every handle, else a read-back. */
   private async currentView(): Promise<View> {
     const v = this.view;
-    if (v && this.monitor && (!v.ruleset || hasAllHandles(v.ruleset))) return v;
+    if (v && this.monitor && (!v.ruleset || hasAllHandles(v.ruleset) || (await this.awaitOwnHandles(v)))) return v;
     this.view = await this.readTable();
     return this.view;
+  }
+
+  /**
+   * Fills in the handles of the rules our last commit inserted from its NEWRULE events, waiting a
+   * little for the monitor to deliver them. False: read the table back instead.
+   */
+  private async awaitOwnHandles(v: View): Promise<boolean> {
+    const deadline = performance.now() + 250;
+    while (!this.ownRules.has(v.generation) && performance.now() < deadline && this.view === v) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const added = this.ownRules.get(v.generation);
+    return this.view === v && added !== undefined && v.ruleset !== undefined && learnHandles(v.ruleset, added);
   }
 
   private async syncNow(reason: string): Promise<SyncResult> {
@@ -271,11 +290,13 @@ export class Reconciler extends EventEmitter {
         this.emit('commit', { reason, generation: res.generation, summary: plan.summary, revision: desired.revision });
         return { changed: true, generation: res.generation, summary: plan.summary, durationMs, retries };
       } catch (err) {
-        this.view = undefined;
         if (err instanceof NftError && err.code === 'NFT_GENERATION_CHANGED' && retries < maxRetries) {
-          this.log.debug('generation moved under us; reading the table again', { reason, retries });
+          const advanced = await this.catchUp(view);
+          if (!advanced) this.view = undefined;
+          this.log.debug(`generation moved under us; ${advanced ? 'others\' tables only, retrying' : 'reading the table again'}`, { reason, retries });
           continue;
         }
+        this.view = undefined;
         this.st.inSync = false;
         this.st.lastError = (err as Error).message;
         this.log.error(`commit failed: ${(err as Error).message}`, { reason, code: (err as { code?: string }).code, retries });
@@ -284,20 +305,55 @@ export class Reconciler extends EventEmitter {
     }
   }
 
+  /**
+   * After a refused commit: if every generation since our view's was seen by the monitor and none
+   * touched our table (kube-proxy, Docker... commit all the time), the view is still exact at the
+   * current generation and no read-back is needed.
+   */
+  private async catchUp(v: View): Promise<boolean> {
+    if (!this.monitor || this.view !== v) return false;
+    const current = (await this.kernel().getGeneration()).id;
+    const deadline = performance.now() + 100;
+    const allSeen = (): boolean => {
+      for (let id = v.generation + 1; id <= current; id++) if (!this.cleanGenerations.has(id)) return false;
+      return true;
+    };
+    while (!allSeen() && this.view === v && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    if (this.view !== v || !allSeen()) return false;
+    v.generation = current;
+    return true;
+  }
+
+  private markClean(id: number): void {
+    this.cleanGenerations.add(id);
+    if (this.cleanGenerations.size > 4096) {
+      for (const old of this.cleanGenerations) {
+        this.cleanGenerations.delete(old);
+        if (this.cleanGenerations.size <= 2048) break;
+      }
+    }
+  }
+
   private onGeneration(g: GenerationEvent): void {
     const ours = g.events.filter((e) => e.family === this.opts.family && e.table === this.opts.table);
     const v = this.view;
     if (g.pid === process.pid) {
-      // Our own commit (the reconciler is the only writer of this table in this process).
+      // Our own commit (the reconciler is the only writer of this table in this process): keep the
+      // handles of the rules it inserted.
+      this.ownRules.set(g.id, ours.filter((e) => e.kind === 'rule' && e.op === 'new').map((e) => e.object as Rule));
+      for (const id of this.ownRules.keys()) if (id < g.id - 4) this.ownRules.delete(id);
+      this.markClean(g.id);
       return;
     }
     if (ours.length === 0) {
+      this.markClean(g.id);
       // Someone else's table: our view stays valid, and a commit based on it may use this generation.
       if (v && g.id === v.generation + 1) v.generation = g.id;
       return;
     }
     this.view = undefined;
     if (this.stopped || !this.desired) return;
+    this.st.inSync = false;
     const d = this.drift ?? { since: performance.now(), what: new Map<string, number>(), pid: g.pid, procName: g.procName };
     for (const e of ours) {
       const k = `${e.op} ${e.kind}`;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ElementFlags, NftSet, Rule, SetFlags } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
+import { learnHandles } from '../../src/reconciler/handles';
 import { PlanOp } from '../../src/reconciler/plan';
 import {
   asLive, baseChain, intervalElements, ip, ipv4Set, jumpRule, lookupRule, portRule, regularChain, ruleset,
@@ -208,5 +209,20 @@ describe('reconciler diff', () => {
   it('refuses to diff against live rules without handles', () => {
     const live = ruleset([baseChain()], web());
     assert.throws(() => diff(ruleset([baseChain()], []), live), { code: 'DIFF_NO_HANDLE' });
+  });
+});
+
+describe('reconciler learnHandles', () => {
+  it('gives inserted rules the handles of their NEWRULE events, in order, skipping replaced ones', () => {
+    const view = ruleset([baseChain()], [portRule('prerouting', 22), portRule('prerouting', 80), portRule('prerouting', 80)]);
+    view.rules.get('prerouting')![0] = { ...view.rules.get('prerouting')![0]!, handle: 4n };
+    const events = [{ ...portRule('prerouting', 22), handle: 4n }, { ...portRule('prerouting', 80), handle: 7n }, { ...portRule('prerouting', 80), handle: 8n }];
+    assert.equal(learnHandles(view, events), true);
+    assert.deepEqual(view.rules.get('prerouting')!.map((r) => r.handle), [4n, 7n, 8n]);
+  });
+
+  it('says so when an event is missing', () => {
+    const view = ruleset([baseChain()], [portRule('prerouting', 22), portRule('prerouting', 80)]);
+    assert.equal(learnHandles(view, [{ ...portRule('prerouting', 22), handle: 3n }]), false);
   });
 });
