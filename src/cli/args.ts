@@ -21,10 +21,29 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/**
+ * parseArgs refuses "--priority -150" as ambiguous (the value looks like an option); a negative
+ * number after a string option is always its value, so join the two as "--priority=-150".
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 /** Strict parsing: an unknown option or a missing value is a usage error (exit 2). */
 export function parseCommandArgs(command: string, argv: string[], options: Options): ParsedArgs {
   try {
-    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    const parsed = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: true });
     return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
   } catch (err) {
     // parseArgs appends advice about '--' that does not apply to our commands; keep the first sentence.

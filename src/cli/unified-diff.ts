@@ -74,11 +74,11 @@ export function unifiedDiff(before: string, after: string, labels: { from: strin
   const changed = ops.map((op, k) => (op.kind !== ' ' ? k : -1)).filter((k) => k >= 0);
   if (changed.length === 0) return '';
   let out = `--- ${labels.from}\n+++ ${labels.to}\n`;
-  // Group changes whose context windows touch into one hunk.
+  // Group changes into one hunk when at most 2*context unchanged lines separate them (as diff -u).
   let k = 0;
   while (k < changed.length) {
     let last = k;
-    while (last + 1 < changed.length && changed[last + 1] - changed[last] <= 2 * context) last++;
+    while (last + 1 < changed.length && changed[last + 1] - changed[last] - 1 <= 2 * context) last++;
     const from = Math.max(0, changed[k] - context);
     const to = Math.min(ops.length, changed[last] + context + 1);
     let aStart = 0;
