@@ -22,8 +22,13 @@ export class PrefixBag {
   }
 
   addV4(start: number, prefix: number): void {
+    this.addPacked(start * 64 + prefix);
+  }
+
+  /** A key as fastv4.ts packedV4 gives it: start * 64 + prefix length. */
+  addPacked(key: number): void {
     if (this.n4 === this.v4.length) this.reserve(1);
-    this.v4[this.n4++] = start * 64 + prefix;
+    this.v4[this.n4++] = key;
   }
 
   addAll(other: PrefixBag): void {
@@ -47,6 +52,75 @@ export class PrefixBag {
   merge(): AddressRanges {
     return { v4: mergeV4(this.v4.subarray(0, this.n4)), v6: mergeRanges(this.v6) };
   }
+
+  /**
+   * Single addresses apart from real prefixes (performance.md: a commit touching an interval set
+   * costs O(n) in the kernel, a hash set element 10-60 us): the merged prefixes go to an interval
+   * set, and the /32 and /128 entries that no prefix covers to a hash set, deduplicated.
+   */
+  split(): SplitAddresses {
+    const keys = this.v4.subarray(0, this.n4);
+    const prefixKeys = keys.filter((k) => k % 64 !== 32);
+    const v4 = mergeV4(prefixKeys);
+    const hosts = keys.filter((k) => k % 64 === 32).map((k) => (k - 32) / 64).sort();
+    const v6Prefixes = this.v6.filter(([lo, hi]) => !lo.equals(hi));
+    const v6 = mergeRanges(v6Prefixes);
+    const v6Hosts = this.v6.filter(([lo, hi]) => lo.equals(hi)).map(([lo]) => lo).sort(Buffer.compare);
+    return {
+      prefixes: { v4, v6 },
+      hosts: { v4: uncoveredV4(hosts, v4), v6: uncovered(v6Hosts, v6) },
+    };
+  }
+}
+
+/** Selector members: merged prefixes, and the single addresses outside them. */
+export interface SplitAddresses {
+  prefixes: AddressRanges;
+  hosts: { v4: Float64Array; v6: Buffer[] };
+}
+
+export function hostCount(s: SplitAddresses, family: IpFamily): number {
+  return family === 4 ? s.hosts.v4.length : s.hosts.v6.length;
+}
+
+/** Sorted addresses, deduplicated, without those inside the merged ranges. */
+function uncoveredV4(sorted: Float64Array, ranges: Float64Array): Float64Array {
+  const out = new Float64Array(sorted.length);
+  let n = 0;
+  let r = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const a = sorted[i];
+    if (n > 0 && out[n - 1] === a) continue;
+    while (r < ranges.length && ranges[r + 1] < a) r += 2;
+    if (r < ranges.length && ranges[r] <= a) continue;
+    out[n++] = a;
+  }
+  return out.slice(0, n);
+}
+
+function uncovered(sorted: Buffer[], ranges: Range[]): Buffer[] {
+  const out: Buffer[] = [];
+  let r = 0;
+  for (const a of sorted) {
+    if (out.length && out[out.length - 1].equals(a)) continue;
+    while (r < ranges.length && Buffer.compare(ranges[r][1], a) < 0) r++;
+    if (r < ranges.length && Buffer.compare(ranges[r][0], a) <= 0) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/** Hash set elements for single addresses; IPv4 keys are views into one shared buffer. */
+export function hostElements(s: SplitAddresses, family: IpFamily): SetElement[] {
+  if (family === 6) return s.hosts.v6.map((key) => ({ key }));
+  const v4 = s.hosts.v4;
+  const keys = Buffer.allocUnsafe(v4.length * 4);
+  const out: SetElement[] = new Array(v4.length);
+  for (let i = 0; i < v4.length; i++) {
+    keys.writeUInt32BE(v4[i], i * 4);
+    out[i] = { key: keys.subarray(i * 4, i * 4 + 4) };
+  }
+  return out;
 }
 
 /** Merged, sorted, non-adjacent inclusive ranges per family. v4 is [lo0, hi0, lo1, hi1, ...]. */

@@ -6,9 +6,10 @@
 import { GlobalNetworkSet, HostEndpoint } from '../policy/model';
 import { Cidr, parseCidr } from '../policy/nets';
 import { parseSelector, Selector } from '../policy/selector';
-import { AddressRanges, PrefixBag } from './addresses';
+import { PrefixBag, SplitAddresses } from './addresses';
 import { CompileError } from './errors';
 import { IpFamily } from './exprs';
+import { packedV4 } from './fastv4';
 import { byString } from './names';
 
 export interface Located {
@@ -28,7 +29,7 @@ const ENDPOINT_PORT_PROTO: Record<string, number> = { TCP: 6, UDP: 17, SCTP: 132
 
 export class Resolver {
   private readonly netsByGns = new Map<string, PrefixBag>();
-  private readonly membersBySelector = new Map<string, AddressRanges>();
+  private readonly membersBySelector = new Map<string, SplitAddresses>();
   private readonly selectors = new Map<string, Selector>();
   private readonly heps: readonly HostEndpoint[];
   private readonly gnss: readonly GlobalNetworkSet[];
@@ -53,8 +54,8 @@ export class Resolver {
     return sel;
   }
 
-  /** The merged addresses of everything the selector matches, per family. */
-  members(selector: Selector): AddressRanges {
+  /** The addresses of everything the selector matches: merged prefixes, and single addresses apart. */
+  members(selector: Selector): SplitAddresses {
     const key = selector.toString();
     let ranges = this.membersBySelector.get(key);
     if (!ranges) {
@@ -68,7 +69,7 @@ export class Resolver {
       for (const gns of this.gnss) {
         if (selector.matches(gns.metadata.labels ?? {})) bag.addAll(this.gnsNets(gns));
       }
-      ranges = bag.merge();
+      ranges = bag.split();
       this.membersBySelector.set(key, ranges);
     }
     return ranges;
@@ -95,7 +96,9 @@ export class Resolver {
       bag = new PrefixBag();
       const nets = gns.spec.nets ?? [];
       for (let i = 0; i < nets.length; i++) {
-        bag.add(cidrAt(nets[i], { object: `GlobalNetworkSet/${gns.metadata.name}`, field: `spec.nets[${i}]` }));
+        const packed = packedV4(nets[i]);
+        if (packed >= 0) bag.addPacked(packed);
+        else bag.add(cidrAt(nets[i], { object: `GlobalNetworkSet/${gns.metadata.name}`, field: `spec.nets[${i}]` }));
       }
       this.netsByGns.set(gns.metadata.name, bag);
     }

@@ -5,7 +5,10 @@
 // Lists of nets or ports become set lookups, never one rule per value.
 import { Expr, Rule } from '../nftables/model';
 import { EntityRule, GlobalNetworkPolicy, IcmpMatch, Port, Rule as CalicoRule } from '../policy/model';
-import { AddressRanges, exactPrefix, familyElements, familyRanges, intervalElements, PrefixBag, rangeCount, rangesFingerprint } from './addresses';
+import {
+  AddressRanges, exactPrefix, familyElements, familyRanges, hostCount, hostElements, intervalElements, PrefixBag, rangeCount,
+  rangesFingerprint, SplitAddresses,
+} from './addresses';
 import { CompileError } from './errors';
 import * as x from './exprs';
 import { AddrField, IpFamily, PortField } from './exprs';
@@ -26,14 +29,19 @@ export interface RuleContext {
 
 type PortRange = [lo: number, hi: number];
 
+interface SelectorMembers {
+  text: string;
+  members: SplitAddresses;
+}
+
 /** A resolved EntityRule (source or destination). */
 interface Entity {
   addr: AddrField;
   port: PortField;
   nets?: AddressRanges;
   notNets?: AddressRanges;
-  selector?: { text: string; members: AddressRanges };
-  notSelector?: { text: string; members: AddressRanges };
+  selector?: SelectorMembers;
+  notSelector?: SelectorMembers;
   ports: PortRange[];
   namedPorts: string[];
   notPorts: PortRange[];
@@ -73,18 +81,18 @@ export function compileRule(ctx: RuleContext, policy: GlobalNetworkPolicy, index
   };
 
   if (!isFamilySpecific(rule, proto, source, dest)) {
-    for (const sp of portAlternatives(ctx, source, undefined, proto)) {
-      for (const dp of portAlternatives(ctx, dest, undefined, proto)) emit([...head(), ...sp, ...dp]);
-    }
+    product([[head()], portAlternatives(ctx, source, undefined, proto), portAlternatives(ctx, dest, undefined, proto)]).forEach(emit);
     return out;
   }
   for (const family of candidateFamilies(rule, proto)) {
-    const src = addressMatches(ctx, source, family);
-    const dst = addressMatches(ctx, dest, family);
-    if (!src || !dst) continue;
-    for (const sp of portAlternatives(ctx, source, family, proto)) {
-      for (const dp of portAlternatives(ctx, dest, family, proto)) emit([...head(family), ...src, ...dst, ...sp, ...dp]);
-    }
+    const alternatives = product([
+      [head(family)],
+      addressAlternatives(ctx, source, family),
+      addressAlternatives(ctx, dest, family),
+      portAlternatives(ctx, source, family, proto),
+      portAlternatives(ctx, dest, family, proto),
+    ]);
+    alternatives.forEach(emit);
   }
   return out;
 }
@@ -210,32 +218,44 @@ function candidateFamilies(rule: CalicoRule, proto: number | undefined): IpFamil
   return families;
 }
 
-/** The address criteria of one entity in one family, or undefined when they cannot match there. */
-function addressMatches(ctx: RuleContext, e: Entity, family: IpFamily): Expr[] | undefined {
-  const out: Expr[] = [];
-  if (e.nets) {
-    const m = netMatch(ctx, e.nets, e.addr, family, false);
-    if (!m) return undefined;
-    out.push(...m);
-  }
-  if (e.notNets) {
-    const m = netMatch(ctx, e.notNets, e.addr, family, true);
-    if (!m) return undefined;
-    out.push(...m);
-  }
-  if (e.selector) {
-    // Selectors match known endpoints and sets only: an empty selection matches nothing.
-    if (rangeCount(e.selector.members, family) === 0) return undefined;
-    out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.selector, family), false));
-  }
-  if (e.notSelector && rangeCount(e.notSelector.members, family) > 0) {
-    out.push(...x.addrLookup(family, e.addr, selectorSet(ctx, e.notSelector, family), true));
-  }
-  return out;
+/** Every way of picking one alternative from each list, concatenated in order (an AND of ORs). */
+function product(lists: Expr[][][]): Expr[][] {
+  return lists.reduce<Expr[][]>((acc, list) => acc.flatMap((a) => list.map((b) => [...a, ...b])), [[]]);
 }
 
-function selectorSet(ctx: RuleContext, sel: { text: string; members: AddressRanges }, family: IpFamily): string {
-  return ctx.sets.addresses('sel', family, sel.text, `selector ${sel.text}`, () => familyElements(sel.members, family));
+/**
+ * The address criteria of one entity in one family, as alternatives (OR); none when they cannot
+ * match there. A selector's members live in two sets, prefixes (interval) and single addresses
+ * (hash): a positive match is one rule per non-empty set, a negated one excludes both.
+ */
+function addressAlternatives(ctx: RuleContext, e: Entity, family: IpFamily): Expr[][] {
+  const nets: Expr[] = [];
+  for (const [list, negate] of [[e.nets, false], [e.notNets, true]] as const) {
+    if (!list) continue;
+    const m = netMatch(ctx, list, e.addr, family, negate);
+    if (!m) return [];
+    nets.push(...m);
+  }
+  const excluded: Expr[] = [];
+  if (e.notSelector) {
+    for (const set of selectorSets(ctx, e.notSelector, family)) excluded.push(...x.addrLookup(family, e.addr, set, true));
+  }
+  if (!e.selector) return [[...nets, ...excluded]];
+  // Selectors match known endpoints and sets only: an empty selection matches nothing.
+  return selectorSets(ctx, e.selector, family).map((set) => [...nets, ...x.addrLookup(family, e.addr, set, false), ...excluded]);
+}
+
+/** The non-empty sets holding a selector's members in one family: prefixes, then single addresses. */
+function selectorSets(ctx: RuleContext, sel: SelectorMembers, family: IpFamily): string[] {
+  const out: string[] = [];
+  const comment = `selector ${sel.text}`;
+  if (rangeCount(sel.members.prefixes, family) > 0) {
+    out.push(ctx.sets.addresses('sel', family, sel.text, comment, () => familyElements(sel.members.prefixes, family)));
+  }
+  if (hostCount(sel.members, family) > 0) {
+    out.push(ctx.sets.hosts('host', family, sel.text, comment, () => hostElements(sel.members, family)));
+  }
+  return out;
 }
 
 /** nets / notNets in one family; undefined when the criterion makes the rule unmatchable there. */

@@ -33,6 +33,17 @@ export class SetRegistry {
     }));
   }
 
+  /** An IPv4 or IPv6 hash set of single addresses. */
+  hosts(prefix: string, family: IpFamily, identity: string, comment: string, elements: () => SetElement[]): string {
+    return this.define(`${prefix}${family}-${hash8(identity)}`, () => ({
+      flags: 0,
+      keyType: family === 4 ? TYPE.ipv4_addr : TYPE.ipv6_addr,
+      keyLen: family === 4 ? 4 : 16,
+      comment,
+      elements: elements(),
+    }));
+  }
+
   /** An inet_service interval set. */
   ports(identity: string, comment: string, elements: () => SetElement[]): string {
     return this.define(`port-${hash8(identity)}`, () => ({

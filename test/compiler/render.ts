@@ -43,6 +43,7 @@ function renderElements(s: NftSet): string[] {
   if (s.flags & 0x4) {
     return elementsToRanges(s.elements ?? []).map(([lo, hi]) => (lo.equals(hi) ? value(lo) : `${value(lo)}-${value(hi)}`));
   }
+  if (!type.includes(' . ')) return (s.elements ?? []).map((e) => value(e.key));
   return (s.elements ?? []).map((e) => {
     const a = e.key.subarray(0, e.key.length - 8);
     return `${addr(a)} . ${e.key[a.length]} . ${e.key.readUInt16BE(a.length + 4)}`;
