@@ -2,9 +2,9 @@
 // nft_add_set_elem, nf_tables_fill_setelem). A nest's length is 16 bits, so long element lists are
 // split over several messages of the same batch, each with its own seq, the way nft does
 // (mnl.c mnl_nft_setelem_batch; gnft keeps 65535 - 1024 bytes per message, PR #303).
-import { AttributeReader, AttributeWriter, endMessage } from '../netlink';
+import { AttributeReader, AttributeWriter, NLA_HDRLEN, NLA_TYPE_MASK, align4, endMessage } from '../netlink';
 import { NFTA_SET_ELEM, NFTA_SET_ELEM_LIST, familyNumber } from './constants';
-import { readData, writeData } from './data';
+import { NFTA_DATA_VALUE, readData, writeData } from './data';
 import { NftCodecError, NftMessage, beginNftMessage, requireFamily, requireString } from './message';
 import { Family, NftSet, SetElement } from './model';
 import {
@@ -95,32 +95,72 @@ export function decodeSetElements(m: NftMessage): DecodedElements {
     set: requireString(r, NFTA_SET_ELEM_LIST.SET, 'element list set'),
     elements: [],
   };
-  const list = r.nest(NFTA_SET_ELEM_LIST.ELEMENTS);
+  const list = r.bytes(NFTA_SET_ELEM_LIST.ELEMENTS);
   // Dumps number every element NFTA_LIST_ELEM; requests number them 1..n: accept any type.
-  if (list) for (const [, payload] of list.entries()) out.elements.push(readElement(new AttributeReader(payload)));
+  if (list) forEachAttr(list, 0, list.length, (_type, at, end) => out.elements.push(readElement(list, at, end)));
   return out;
 }
 
-function readElement(r: AttributeReader): SetElement {
-  const key = readData(r, NFTA_SET_ELEM.KEY);
+/**
+ * Walks the attributes in buf[start, end), calling fn with each one's type and payload bounds. Set
+ * dumps hold hundreds of thousands of elements, so elements are read in place, without building an
+ * AttributeReader per element and per key.
+ */
+function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: number, at: number, end: number) => void): void {
+  let pos = start;
+  while (pos + NLA_HDRLEN <= end) {
+    const len = buf.readUInt16LE(pos);
+    if (len < NLA_HDRLEN || pos + len > end) throw new NftCodecError(`truncated set element attribute at offset ${pos}`);
+    fn(buf.readUInt16LE(pos + 2) & NLA_TYPE_MASK, pos + NLA_HDRLEN, pos + len);
+    pos += align4(len);
+  }
+}
+
+/** The NFTA_DATA_VALUE inside a data nest, copied (decoded elements outlive the datagram). */
+function dataValue(buf: Buffer, start: number, end: number): Buffer | undefined {
+  let value: Buffer | undefined;
+  forEachAttr(buf, start, end, (type, at, stop) => {
+    if (type === NFTA_DATA_VALUE) value = Buffer.from(buf.subarray(at, stop));
+  });
+  return value;
+}
+
+function readElement(buf: Buffer, start: number, end: number): SetElement {
+  let key: Buffer | undefined;
+  const e = {} as SetElement;
+  forEachAttr(buf, start, end, (type, at, stop) => {
+    switch (type) {
+      case NFTA_SET_ELEM.KEY:
+        key = dataValue(buf, at, stop);
+        break;
+      case NFTA_SET_ELEM.FLAGS: {
+        const flags = buf.readUInt32BE(at);
+        if (flags) e.flags = flags;
+        break;
+      }
+      case NFTA_SET_ELEM.KEY_END:
+        e.keyEnd = dataValue(buf, at, stop);
+        break;
+      case NFTA_SET_ELEM.DATA: {
+        const wrapper = new AttributeReader(buf.subarray(at - NLA_HDRLEN, stop));
+        const verdict = readVerdict(wrapper, NFTA_SET_ELEM.DATA);
+        if (verdict) e.verdict = verdict;
+        else e.data = readData(wrapper, NFTA_SET_ELEM.DATA);
+        break;
+      }
+      case NFTA_SET_ELEM.USERDATA:
+        readElementUserdata(buf.subarray(at, stop), e);
+        break;
+    }
+  });
   if (!key) throw new NftCodecError('set element without a key');
-  const e: SetElement = { key };
-  const flags = r.u32be(NFTA_SET_ELEM.FLAGS);
-  if (flags) e.flags = flags;
-  const keyEnd = readData(r, NFTA_SET_ELEM.KEY_END);
-  if (keyEnd) e.keyEnd = keyEnd;
-  const verdict = readVerdict(r, NFTA_SET_ELEM.DATA);
-  if (verdict) e.verdict = verdict;
-  else {
-    const data = readData(r, NFTA_SET_ELEM.DATA);
-    if (data) e.data = data;
-  }
-  const ud = r.bytes(NFTA_SET_ELEM.USERDATA);
-  if (ud) {
-    const u = decodeUdata(ud);
-    const comment = readUdataString(u.get(UDATA_COMMENT));
-    if (comment !== undefined) e.comment = comment;
-    if ((readUdataU32(u.get(UDATA_SET_ELEM_FLAGS)) ?? 0) & SET_ELEM_F_INTERVAL_OPEN) e.open = true;
-  }
-  return e;
+  // The key first, as the model lists it; the other fields as found.
+  return Object.assign({ key }, e);
+}
+
+function readElementUserdata(ud: Buffer, e: SetElement): void {
+  const u = decodeUdata(ud);
+  const comment = readUdataString(u.get(UDATA_COMMENT));
+  if (comment !== undefined) e.comment = comment;
+  if ((readUdataU32(u.get(UDATA_SET_ELEM_FLAGS)) ?? 0) & SET_ELEM_F_INTERVAL_OPEN) e.open = true;
 }

@@ -1,0 +1,220 @@
+// The kernel client against real nf_tables, with nft as the oracle both ways: what nft loads, our
+// dump decodes into the model; what we commit from the model, nft prints as it prints its own load.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { NftClient, NftError, Transaction } from '../../src/kernel';
+import { Ruleset } from '../../src/nftables/model';
+import { nft, nftLoad } from '../support/kernel';
+import { resetRuleset as flushRuleset } from './netns';
+import { FIXTURE_NFT, fixtureModel, view } from './fixture';
+
+/** Adds a whole ruleset in dependency order: table, chains, sets with elements, rules. */
+export function installTx(rs: Ruleset, tx = new Transaction()): Transaction {
+  tx.addTable(rs.table);
+  for (const c of rs.chains) tx.addChain(c);
+  for (const s of rs.sets) tx.addSet(s);
+  for (const c of rs.chains) for (const r of rs.rules.get(c.name) ?? []) tx.addRule(r);
+  return tx;
+}
+
+/** nft -j output without what differs between two loads of the same text (handles, versions). */
+function jsonView(text: string): unknown {
+  const parsed = JSON.parse(text) as { nftables: Array<Record<string, unknown>> };
+  return JSON.parse(
+    JSON.stringify(parsed.nftables.filter((o) => !('metainfo' in o)), (k, v: unknown) => (k === 'handle' ? undefined : v)),
+  );
+}
+
+describe('NftClient against the kernel @kernel', () => {
+  let client: NftClient;
+  beforeEach(() => {
+    flushRuleset();
+    client = NftClient.open();
+  });
+  afterEach(() => client?.close());
+
+  it('decodes what nft -f installs into the expected model', async () => {
+    nftLoad(FIXTURE_NFT);
+    const { generation, ruleset } = await client.dumpTable('inet', 'fgtest');
+    assert.ok(ruleset);
+    assert.equal(generation, (await client.getGeneration()).id);
+    assert.deepEqual(view(ruleset), view(fixtureModel()));
+    // Handles and positions are the kernel's: rule 2 of pre follows rule 1.
+    const pre = ruleset.rules.get('pre')!;
+    assert.equal(pre[1].position, pre[0].handle);
+  });
+
+  it('commits the model so that nft list and nft -j list print what nft -f of the same text prints', async () => {
+    nftLoad(FIXTURE_NFT);
+    const expectedText = nft(['list', 'ruleset']);
+    const expectedJson = jsonView(nft(['-j', 'list', 'ruleset']));
+    flushRuleset();
+    await client.commit(installTx(fixtureModel()));
+    assert.equal(nft(['list', 'ruleset']), expectedText);
+    assert.deepEqual(jsonView(nft(['-j', 'list', 'ruleset'])), expectedJson);
+  });
+
+  it('reads back exactly what it committed', async () => {
+    const model = fixtureModel();
+    await client.commit(installTx(model));
+    const { ruleset } = await client.dumpTable('inet', 'fgtest');
+    assert.ok(ruleset);
+    assert.deepEqual(view(ruleset), view(model));
+  });
+
+  it('dumps the whole ruleset across tables and families, and reports an absent table', async () => {
+    nftLoad(FIXTURE_NFT);
+    nftLoad('table ip other { chain c { type filter hook input priority 0; policy drop; }; }');
+    const { tables } = await client.dumpRuleset();
+    assert.deepEqual(tables.map((t) => `${t.table.family} ${t.table.name}`).sort(), ['inet fgtest', 'ip other']);
+    const other = tables.find((t) => t.table.name === 'other')!;
+    assert.deepEqual(other.chains[0].base, { type: 'filter', hook: 'input', priority: 0, policy: 'drop' });
+    assert.equal((await client.dumpTable('ip', 'absent')).ruleset, undefined);
+  });
+
+  it('replaces, inserts and deletes rules by handle', async () => {
+    await client.commit(installTx(fixtureModel()));
+    const pre = (await client.dumpTable('inet', 'fgtest')).ruleset!.rules.get('pre')!;
+    const tx = new Transaction();
+    tx.replaceRule({ ...pre[2], handle: pre[2].handle!, exprs: [{ type: 'immediate', dreg: 0, verdict: { kind: 'drop' } }], comment: 'replaced' });
+    tx.addRule({ family: 'inet', table: 'fgtest', chain: 'pre', exprs: [{ type: 'counter', packets: 0n, bytes: 0n }], comment: 'first' }, { before: pre[0].handle });
+    tx.addRule({ family: 'inet', table: 'fgtest', chain: 'pre', exprs: [{ type: 'counter', packets: 0n, bytes: 0n }], comment: 'second' }, { after: pre[0].handle });
+    tx.deleteRule({ ...pre[1], handle: pre[1].handle! });
+    await client.commit(tx);
+    const after = (await client.dumpTable('inet', 'fgtest')).ruleset!.rules.get('pre')!;
+    assert.deepEqual(after.map((r) => r.comment), ['first', 'block nets', 'second', 'replaced']);
+    assert.equal(after[3].handle, pre[2].handle);
+  });
+
+  it('a batch that fails halfway leaves the kernel exactly as it was, and names the failed rule', async () => {
+    nftLoad(FIXTURE_NFT);
+    const before = nft(['list', 'ruleset']);
+    const genBefore = (await client.getGeneration()).id;
+    const tx = new Transaction();
+    tx.addChain({ family: 'inet', table: 'fgtest', name: 'newchain' });
+    tx.addElements(fixtureModel().sets[3], [{ key: Buffer.from([10, 9, 9, 9]) }]);
+    tx.addRule({
+      family: 'inet',
+      table: 'fgtest',
+      chain: 'newchain',
+      comment: 'uses missing set',
+      exprs: [
+        { type: 'payload', base: 'network', offset: 12, len: 4, dreg: 1 },
+        { type: 'lookup', set: 'missing', sreg: 1 },
+      ],
+    });
+    tx.addChain({ family: 'inet', table: 'fgtest', name: 'another' });
+    await assert.rejects(client.commit(tx), (err: NftError) => {
+      assert.equal(err.code, 'NFT_KERNEL_ERROR');
+      assert.equal(err.operation, 'NEWRULE');
+      assert.equal(err.object, 'inet fgtest chain newchain rule "uses missing set"');
+      assert.equal(err.errnoName, 'ENOENT');
+      assert.match(err.message, /NEWRULE inet fgtest chain newchain rule "uses missing set": ENOENT/);
+      return true;
+    });
+    assert.equal(nft(['list', 'ruleset']), before);
+    assert.equal((await client.getGeneration()).id, genBefore);
+  });
+
+  it('refuses a batch when another writer committed after our dump (NFT_GENERATION_CHANGED), and applies it after a re-dump', async () => {
+    nftLoad(FIXTURE_NFT);
+    const { generation } = await client.dumpTable('inet', 'fgtest');
+    nft(['add', 'table', 'ip', 'intruder']);
+    const afterIntruder = nft(['list', 'ruleset']);
+    const tx = () => new Transaction().addChain({ family: 'inet', table: 'fgtest', name: 'mine' });
+    await assert.rejects(client.commit(tx(), { genId: generation }), (err: NftError) => {
+      assert.equal(err.code, 'NFT_GENERATION_CHANGED');
+      assert.equal(err.errnoName, 'ERESTART');
+      return true;
+    });
+    assert.equal(nft(['list', 'ruleset']), afterIntruder);
+    const again = await client.dumpTable('inet', 'fgtest');
+    const result = await client.commit(tx(), { genId: again.generation });
+    assert.equal(result.generation, again.generation + 1);
+    assert.match(nft(['list', 'chain', 'inet', 'fgtest', 'mine']), /chain mine/);
+  });
+
+  it('returns only whole generations while another writer commits in a loop', async () => {
+    nftLoad(FIXTURE_NFT);
+    const hosts = fixtureModel().sets[3];
+    const extra = { family: 'inet' as const, table: 'fgtest', name: 'extra' };
+    const rule = { family: 'inet' as const, table: 'fgtest', chain: 'extra', exprs: [], comment: 'extra rule' };
+    const element = [{ key: Buffer.from([10, 9, 9, 9]) }];
+    // Each commit of the writer adds or removes a chain, its rule and a set element together: a torn
+    // snapshot would show some of them and not the others.
+    let stop = false;
+    const writer = (async () => {
+      const other = NftClient.open();
+      for (let i = 0; !stop; i++) {
+        const tx = new Transaction();
+        if (i % 2 === 0) tx.addChain(extra).addRule(rule).addElements(hosts, element);
+        else tx.flushChain(extra).deleteChain(extra).deleteElements(hosts, element);
+        await other.commit(tx);
+        // Irregular pauses, so that commits land at every point of a dump but let some dumps finish.
+        await new Promise((r) => setTimeout(r, Math.random() * 6));
+      }
+      other.close();
+    })();
+    const seen = new Set<string>();
+    try {
+      for (let i = 0; i < 40; i++) {
+        const { ruleset } = await client.dumpTable('inet', 'fgtest');
+        const hasChain = ruleset!.chains.some((c) => c.name === 'extra');
+        const hasRule = (ruleset!.rules.get('extra') ?? []).length === 1;
+        const hasElement = ruleset!.sets.find((s) => s.name === 'hosts')!.elements!.some((e) => e.key.equals(element[0].key));
+        assert.ok(hasChain === hasRule && hasRule === hasElement, `torn snapshot: chain ${hasChain}, rule ${hasRule}, element ${hasElement}`);
+        seen.add(String(hasChain));
+      }
+    } finally {
+      stop = true;
+      await writer;
+    }
+    assert.equal(seen.size, 2, 'the dumps saw both states of the writer');
+  });
+
+  it('commits and reads back an interval set of 100,000 IPv4 prefixes in one batch', async function () {
+    this.timeout(120_000);
+    const { rangesToElements, elementsToRanges } = await import('../../src/nftables');
+    const ranges: Array<[Buffer, Buffer]> = [];
+    for (let i = 0; i < 100_000; i++) {
+      // Disjoint /28s spread over 10.0.0.0/8 and beyond: i * 32 leaves a gap after each.
+      const base = 0x0a000000 + i * 32;
+      const lo = Buffer.alloc(4);
+      lo.writeUInt32BE(base >>> 0);
+      const hi = Buffer.alloc(4);
+      hi.writeUInt32BE((base + 15) >>> 0);
+      ranges.push([lo, hi]);
+    }
+    const set = { family: 'inet' as const, table: 'big', name: 'nets', flags: 0x4, keyType: 7, keyLen: 4, keyByteOrder: 'big' as const };
+    const tx = new Transaction();
+    tx.addTable({ family: 'inet', name: 'big' });
+    tx.addSet({ ...set, elements: rangesToElements(ranges, { fresh: true }) });
+    await client.commit(tx);
+    const { ruleset } = await client.dumpTable('inet', 'big');
+    const back = elementsToRanges(ruleset!.sets[0].elements!);
+    assert.equal(back.length, ranges.length);
+    assert.ok(back.every(([lo, hi], i) => lo.equals(ranges[i][0]) && hi.equals(ranges[i][1])));
+    // nft agrees on the count and the edges.
+    const listed = execFileSync('nft', ['list', 'set', 'inet', 'big', 'nets'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.match(listed, /10\.0\.0\.0\/28/);
+    assert.equal((listed.match(/\/28/g) ?? []).length, 100_000);
+  });
+
+  it('says which sysctl to raise when a batch exceeds the send buffer limit, and applies nothing', async () => {
+    const before = nft(['list', 'ruleset']);
+    const tx = new Transaction();
+    tx.addTable({ family: 'ip', name: 'huge' });
+    tx.addSet({ family: 'ip', table: 'huge', name: 's', flags: 0, keyType: 7, keyLen: 4 });
+    const comment = 'x'.repeat(120);
+    const elements = [];
+    for (let i = 0; i < 80_000; i++) elements.push({ key: Buffer.from([10, i >> 16, (i >> 8) & 0xff, i & 0xff]), comment });
+    tx.addElements({ family: 'ip', table: 'huge', name: 's', flags: 0, keyType: 7, keyLen: 4 }, elements);
+    assert.ok(tx.byteLength > 8 << 20, 'the batch is larger than 2 x wmem_max on the test machines');
+    await assert.rejects(client.commit(tx), (err: NftError) => {
+      assert.equal(err.code, 'NFT_BATCH_TOO_LARGE');
+      assert.match(err.message, /net\.core\.wmem_max/);
+      return true;
+    });
+    assert.equal(nft(['list', 'ruleset']), before);
+  });
+});
