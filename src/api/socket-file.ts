@@ -34,6 +34,20 @@ export function resolveGroup(group: string | number, groupFile = '/etc/group'): 
   );
 }
 
+/**
+ * The socket group's members must be able to enter the directory. systemd's RuntimeDirectory=
+ * creates /run/flockguard as root:root 0750, which would lock them out; a private directory of
+ * ours (no access for others) is handed to the group with search permission. Shared directories
+ * (/run, /tmp: open to others, or owned by someone else) are left alone.
+ */
+async function openDirectoryToGroup(dir: string, gid: number, createdByUs: boolean): Promise<void> {
+  const stat = await fs.stat(dir);
+  const ours = stat.uid === process.geteuid?.();
+  if (!createdByUs && (!ours || (stat.mode & 0o007) !== 0)) return;
+  if (stat.gid !== gid) await fs.chown(dir, -1, gid);
+  if ((stat.mode & 0o010) === 0) await fs.chmod(dir, (stat.mode & 0o7777) | 0o010);
+}
+
 /** True when something accepts connections on the socket path. */
 function isListening(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -55,7 +69,7 @@ function isListening(socketPath: string): Promise<boolean> {
 export async function prepareSocketPath(socketPath: string, gid: number | undefined): Promise<void> {
   const dir = path.dirname(socketPath);
   const created = await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-  if (created !== undefined && gid !== undefined) await fs.chown(dir, -1, gid);
+  if (gid !== undefined) await openDirectoryToGroup(dir, gid, created !== undefined);
   let stat;
   try {
     stat = await fs.lstat(socketPath);

@@ -2,7 +2,7 @@
 // truncated and oversized input does (fails that peer only; the next client is served).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -101,6 +101,37 @@ describe('api: socket permissions', () => {
       assert.equal(connectAs(running.socketPath, 65534, 4242), 'connected');
     } finally {
       await running.stop();
+    }
+  });
+
+  it('hands a private run directory made by systemd (root:root 0750) to the socket group', async () => {
+    const dir = tempDir('rundir');
+    const runDir = path.join(dir, 'run');
+    mkdirSync(runDir);
+    chmodSync(runDir, 0o750);
+    chmodSync(dir, 0o755);
+    const server = await startApiServer(new FakeAgent(), { socketPath: path.join(runDir, 'flockguard.sock'), group: 4242 });
+    try {
+      const st = statSync(runDir);
+      assert.equal(st.gid, 4242);
+      assert.equal(st.mode & 0o777, 0o750);
+      assert.equal(connectAs(path.join(runDir, 'flockguard.sock'), 65534, 4242), 'connected');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leaves a shared directory alone', async () => {
+    const dir = tempDir('shared');
+    chmodSync(dir, 0o1777);
+    const before = statSync(dir);
+    const server = await startApiServer(new FakeAgent(), { socketPath: path.join(dir, 'flockguard.sock'), group: 4242 });
+    try {
+      const after = statSync(dir);
+      assert.deepEqual([after.gid, after.mode], [before.gid, before.mode]);
+      assert.equal(statSync(path.join(dir, 'flockguard.sock')).gid, 4242);
+    } finally {
+      await server.close();
     }
   });
 
