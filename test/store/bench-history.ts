@@ -1,12 +1,11 @@
 // Benchmark (not a test: run `node dist/test/store/bench-history.js [nets...]`): the cost of history
 // in the revision store. For each size, 20 revisions of one GlobalNetworkSet, each changing one
 // prefix; prints the database size against 20 full copies, commit times and current() load time.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Store } from '../../src/store';
-import { networkSet, policy, prefixes } from './helpers';
+import { databaseFileBytes, networkSet, policy, prefixes } from './helpers';
 
 const REVISIONS = 20;
 
@@ -21,13 +20,6 @@ function timed<T>(fn: () => T): { value: T; ms: number } {
   return { value, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
-function fileBytes(path: string): number {
-  const db = new Database(path);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-  return statSync(path).size;
-}
-
 function bench(size: number): void {
   const dir = mkdtempSync(join(tmpdir(), 'flockguard-bench-store-'));
   try {
@@ -35,13 +27,13 @@ function bench(size: number): void {
     const store = Store.open(path);
     const nets = prefixes(size);
     const first = timed(() => store.commit({ resources: [networkSet('big', nets), policy('web')], source: 'bench' }));
-    const firstBytes = fileBytes(path);
+    const firstBytes = databaseFileBytes(path);
     const commits: number[] = [];
     for (let r = 2; r <= REVISIONS; r++) {
       nets[(r * 7919) % size] = `192.0.${r}.0/24`;
       commits.push(timed(() => store.commit({ resources: [networkSet('big', nets), policy('web')], source: 'bench' })).ms);
     }
-    const totalBytes = fileBytes(path);
+    const totalBytes = databaseFileBytes(path);
     const loads = Array.from({ length: 5 }, () => timed(() => store.current()).ms);
     const rollback = timed(() => store.rollback(1, { source: 'bench' })).ms;
     const history = timed(() => store.history()).ms;

@@ -1,8 +1,11 @@
 // Builders and temporary files shared by the store tests.
-import { mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { GlobalNetworkPolicy, GlobalNetworkSet } from '../../src/policy/model';
+import { StoreError } from '../../src/store';
 
 export function networkSet(name: string, nets: string[], labels: Record<string, string> = { role: 'blocklist' }): GlobalNetworkSet {
   return { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name, labels }, spec: { nets } };
@@ -36,4 +39,22 @@ export function prefixes(count: number, offset = 0): string[] {
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'flockguard-store-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Asserts that `fn` throws a StoreError with `code` and, when given, a message matching `message`. */
+export function assertStoreError(fn: () => unknown, code: string, message?: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+/** The database file's size once the WAL has been folded into it. */
+export function databaseFileBytes(path: string): number {
+  const db = new Database(path);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return statSync(path).size;
 }

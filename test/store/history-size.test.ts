@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store';
 import { MAX_CHUNK_ITEMS } from '../../src/store/chunking';
-import { networkSet, policy, prefixes, tempDir } from './helpers';
+import { databaseFileBytes, networkSet, policy, prefixes, tempDir } from './helpers';
 
 /** Bytes of list data the store holds, and the database file's size once the WAL is folded in. */
 function storageOf(path: string): { chunkBytes: number; chunks: number; fileBytes: number } {
-  const db = new Database(path);
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  const fileBytes = databaseFileBytes(path);
+  const db = new Database(path, { readonly: true });
   const row = db.prepare('SELECT count(*) AS chunks, coalesce(sum(length(body)), 0) AS chunkBytes FROM chunks').get() as { chunks: number; chunkBytes: number };
   db.close();
-  return { ...row, fileBytes: statSync(path).size };
+  return { ...row, fileBytes };
 }
 
 describe('Store history cost', () => {

@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Revision, Store, StoreError } from '../../src/store';
+import { Revision, Store } from '../../src/store';
 import { defaultMigrationsDir, loadMigrations, migrate, packageRoot, schemaVersion } from '../../src/store/migrate';
-import { tempDir } from './helpers';
+import { assertStoreError, tempDir } from './helpers';
 
 /** Fixtures live next to the TypeScript sources; the compiled test runs from dist/test/store. */
 const FIXTURES = join(packageRoot(__dirname), 'test', 'store', 'fixtures');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
-    return err.code;
-  }
-  return undefined;
-}
 
 describe('store migrations', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -95,21 +85,18 @@ describe('store migrations', () => {
         '0002_broken.sql': 'CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);',
       });
       const db = new Database(join(tmp.dir, 'broken.db'));
-      assert.throws(
-        () => migrate(db, loadMigrations(dir), { path: 'broken.db' }),
-        (err: unknown) => err instanceof StoreError && err.code === 'STORE_MIGRATION_FAILED' && /0002_broken\.sql.*no_such_table.*schema version 1/.test(err.message),
-      );
+      assertStoreError(() => migrate(db, loadMigrations(dir), { path: 'broken.db' }), 'STORE_MIGRATION_FAILED', /0002_broken\.sql.*no_such_table.*schema version 1/);
       assert.equal(schemaVersion(db), 1);
       assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").all(), []);
       db.close();
     });
 
     it('refuses misnamed files and gaps in the numbering', () => {
-      assert.equal(codeOf(() => loadMigrations(writeMigrations({ '0001_init.sql': '', '3_oops.sql': '' }))), 'STORE_MIGRATIONS_INVALID');
+      assertStoreError(() => loadMigrations(writeMigrations({ '0001_init.sql': '', '3_oops.sql': '' })), 'STORE_MIGRATIONS_INVALID', /3_oops\.sql: name must look like/);
       tmp.cleanup();
       tmp = tempDir();
-      assert.equal(codeOf(() => loadMigrations(writeMigrations({ '0001_init.sql': '', '0003_skip.sql': '' }))), 'STORE_MIGRATIONS_INVALID');
-      assert.equal(codeOf(() => loadMigrations(join(tmp.dir, 'nowhere'))), 'STORE_MIGRATIONS_INVALID');
+      assertStoreError(() => loadMigrations(writeMigrations({ '0001_init.sql': '', '0003_skip.sql': '' })), 'STORE_MIGRATIONS_INVALID', /0003_skip\.sql: expected version 2/);
+      assertStoreError(() => loadMigrations(join(tmp.dir, 'nowhere')), 'STORE_MIGRATIONS_INVALID', /cannot read the migrations folder/);
     });
   });
 
@@ -119,10 +106,7 @@ describe('store migrations', () => {
       const db = new Database(path);
       db.exec('CREATE TABLE future (x INTEGER); PRAGMA user_version = 99;');
       db.close();
-      assert.throws(
-        () => Store.open(path),
-        (err: unknown) => err instanceof StoreError && err.code === 'STORE_SCHEMA_TOO_NEW' && /version 99.*upgrade flockguard/.test(err.message),
-      );
+      assertStoreError(() => Store.open(path), 'STORE_SCHEMA_TOO_NEW', /version 99.*upgrade flockguard/);
       const after = new Database(path, { readonly: true });
       assert.equal(schemaVersion(after), 99);
       after.close();

@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Store, StoreError } from '../../src/store';
-import { networkSet, policy, prefixes, tempDir } from './helpers';
-
-function assertStoreError(fn: () => unknown, code: string, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
+import { Store } from '../../src/store';
+import { assertStoreError, networkSet, policy, prefixes, tempDir } from './helpers';
 
 describe('Store', () => {
   let store: Store;
