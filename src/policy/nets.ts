@@ -212,20 +212,48 @@ export function formatCidr(c: Cidr): string {
 }
 
 /**
+ * True when `text` is "a.b.c.d/n" in strict form with no host bits set, i.e. already canonical.
+ * No allocation and no exceptions: this runs once per entry of 1,000,000-entry network sets.
+ */
+function isCanonicalIPv4Cidr(text: string): boolean {
+  const len = text.length;
+  let i = 0;
+  let value = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    const start = i;
+    let n = 0;
+    while (i < len) {
+      const c = text.charCodeAt(i);
+      if (c < CH_0 || c > CH_9) break;
+      n = n * 10 + (c - CH_0);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || n > 255 || (digits > 1 && text.charCodeAt(start) === CH_0)) return false;
+    value = value * 256 + n;
+    if (i >= len || text.charCodeAt(i) !== (octet < 3 ? CH_DOT : 47 /* / */)) return false;
+    i++;
+  }
+  const start = i;
+  let prefix = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    if (c < CH_0 || c > CH_9) return false;
+    prefix = prefix * 10 + (c - CH_0);
+    i++;
+  }
+  const digits = i - start;
+  if (digits === 0 || digits > 2 || prefix > 32 || (digits > 1 && text.charCodeAt(start) === CH_0)) return false;
+  return value % 2 ** (32 - prefix) === 0;
+}
+
+/**
  * The canonical text of a CIDR (what formatCidr(parseCidr(text)) gives), with a fast path for the
  * common case: a strictly parsed IPv4 CIDR without host bits is already canonical, so a 1,000,000
  * entry GlobalNetworkSet is validated without allocating a Buffer per entry.
  */
 export function canonicalCidr(text: string): { family: 4 | 6; text: string } {
-  const slash = text.indexOf('/');
-  if (slash > 0 && !isIPv6Text(text)) {
-    const { value, prefix } = withReason(text, () => ({
-      value: scanIPv4(text, 0, slash),
-      prefix: scanPrefix(text, slash + 1, 32),
-    }));
-    const hostBits = prefix === 0 ? value : value % 2 ** (32 - prefix);
-    if (hostBits === 0) return { family: 4, text };
-  }
+  if (isCanonicalIPv4Cidr(text)) return { family: 4, text };
   const cidr = parseCidr(text);
   return { family: cidr.family, text: formatCidr(cidr) };
 }

@@ -70,7 +70,7 @@ class Collector {
         skipped: false,
       });
     }
-    const finder = new PositionFinder(text);
+    const finder = new PositionFinder(text, decoded.json);
     decoded.documents.forEach((doc, index) => {
       const origin: Origin = { file, finder, document: index, prefix: [], object: `document ${index + 1}` };
       if (isMapping(doc) && isListKind(doc.kind)) this.addList(doc, origin);

@@ -7,6 +7,7 @@
 import jsYaml from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
 import { FieldPath } from './issues';
+import { locateInJson } from './json-locate';
 
 export interface SyntaxProblem {
   message: string;
@@ -22,6 +23,8 @@ export interface LineColumn {
 export interface DecodedText {
   /** The non-empty documents, in order. */
   documents: unknown[];
+  /** The text was strict JSON (one document). */
+  json: boolean;
   /** Syntax errors; when present, `documents` is empty (nothing from a broken text is used). */
   syntax: SyntaxProblem[];
 }
@@ -59,29 +62,46 @@ export function decodeText(input: string): DecodedText {
   if (looksLikeJson(text)) {
     try {
       const value: unknown = JSON.parse(text);
-      return { documents: value === null ? [] : [value], syntax: [] };
+      return { documents: value === null ? [] : [value], json: true, syntax: [] };
     } catch {
       // Not strict JSON (YAML flow style, say): js-yaml below decodes it or locates the error.
     }
   }
   try {
     const documents = jsYaml.loadAll(text, undefined, { schema: jsYaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
-    return { documents, syntax: [] };
+    return { documents, json: false, syntax: [] };
   } catch (err) {
     if (!(err instanceof jsYaml.YAMLException)) throw err;
     const problems = yamlSyntaxProblems(text);
-    if (problems.length) return { documents: [], syntax: problems };
+    if (problems.length) return { documents: [], json: false, syntax: problems };
     // The two parsers disagree (rare): report js-yaml's own error and position.
-    return { documents: [], syntax: [{ message: err.reason, line: err.mark.line + 1, column: err.mark.column + 1 }] };
+    return { documents: [], json: false, syntax: [{ message: err.reason, line: err.mark.line + 1, column: err.mark.column + 1 }] };
   }
 }
 
-/** Finds the line and column of a field in a text's documents; parses the text on first use. */
+/** Line and column (1-based) of an offset, counting only up to it. */
+function lineColumn(text: string, offset: number): LineColumn {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Finds the line and column of a field in a text's documents. JSON is scanned directly; YAML is
+ * parsed with `yaml` on first use (seconds for a multi-megabyte text, so only on the error path).
+ */
 export class PositionFinder {
   private documents?: Array<Node | null>;
   private readonly lineCounter = new LineCounter();
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly json = false,
+  ) {}
 
   private load(): Array<Node | null> {
     if (!this.documents) {
@@ -97,6 +117,10 @@ export class PositionFinder {
    * out (a missing field), the deepest existing ancestor is given. `atKey` points at a map key.
    */
   locate(index: number, path: FieldPath, atKey = false): LineColumn | undefined {
+    if (this.json) {
+      const text = stripBom(this.text);
+      return index === 0 ? lineColumn(text, locateInJson(text, path, atKey)) : undefined;
+    }
     let node: unknown = this.load()[index];
     if (!node) return undefined;
     let offset = (node as Node).range?.[0];

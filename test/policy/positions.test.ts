@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PolicyIssue } from '../../src/policy/model';
 import { formatIssue, parsePolicyFiles, parsePolicyText } from '../../src/policy/parse';
+import { PositionFinder } from '../../src/policy/source';
 import { hostEndpoint, networkSet, yaml } from './helpers';
 
 const POLICY = yaml(`
@@ -177,4 +178,42 @@ describe('policy issue positions', () => {
       assert.match(out.issues[0], /^<stdin>:3:\d+: GlobalNetworkSet\/s: spec\.nets\[0\]: "1\.2\.3" is not a CIDR/);
     });
   });
+});
+
+describe('JSON position scanner', () => {
+  // The fast scanner must agree with the `yaml` package, which parses JSON as YAML flow style.
+  const doc = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'GlobalNetworkPolicy',
+    metadata: { name: 'p', labels: { 'k8s.io/a"b': 'x', 'e\\f': 'y' } },
+    spec: { ingress: [{ action: 'Allow', source: { nets: ['10.0.0.0/8', '1.2.3'] } }, {}, { destination: { ports: [[1], { a: '}' }, 80] } }] },
+  };
+  const paths: Array<[Array<string | number>, boolean]> = [
+    [[], false],
+    [['kind'], false],
+    [['kind'], true],
+    [['metadata', 'labels', 'k8s.io/a"b'], true],
+    [['metadata', 'labels', 'e\\f'], false],
+    [['spec', 'ingress', 0, 'source', 'nets', 1], false],
+    [['spec', 'ingress', 1], false],
+    [['spec', 'ingress', 2, 'destination', 'ports', 2], false],
+    [['spec', 'ingress', 2, 'destination', 'ports', 9], false], // runs out: the list itself
+    [['spec', 'missing', 'deeper'], true], // runs out: spec
+    [['spec', 'ingress', 'notanindex'], false],
+  ];
+  for (const [label, text] of [
+    ['pretty', JSON.stringify(doc, null, 2)],
+    ['compact', JSON.stringify(doc)],
+    ['odd spacing', JSON.stringify(doc, null, '\t').replace(/: /g, ' :\r\n  ')],
+  ]) {
+    it(`agrees with the yaml package on ${label} JSON`, () => {
+      const fast = new PositionFinder(text, true);
+      const slow = new PositionFinder(text, false);
+      for (const [p, atKey] of paths) {
+        const found = fast.locate(0, p, atKey);
+        assert.ok(found);
+        assert.deepEqual(found, slow.locate(0, p, atKey), `${JSON.stringify(p)} atKey=${atKey}`);
+      }
+    });
+  }
 });
