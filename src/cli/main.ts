@@ -35,8 +35,9 @@ interface ErrorLike {
   issues?: unknown;
 }
 
-/** The next step for agent error codes whose message alone may not say it. */
-function hint(code: string): string {
+/** The next step for agent error codes, unless the agent's message already names one. */
+function hint(code: string, message: string): string {
+  if (/\bflockguard \w|systemctl|journalctl/.test(message)) return '';
   if (code === 'NOT_FOUND') return " (flockguard get KIND lists what exists)";
   if (code === 'REVISION_NOT_FOUND') return ' (flockguard history lists the revisions)';
   if (code.startsWith('NFT_') || code === 'AGENT_INTERNAL') {
@@ -59,7 +60,7 @@ async function report(err: unknown, io: CliIO, exitCode: number): Promise<number
   if (code === undefined) {
     io.stderr.write(`flockguard: unexpected error: ${e.message}; please report it with the command you ran\n`);
   } else {
-    io.stderr.write(`flockguard: ${e.message}${hint(code)}\n`);
+    io.stderr.write(`flockguard: ${e.message}${hint(code, e.message)}\n`);
   }
   return exitCode;
 }

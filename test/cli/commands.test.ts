@@ -103,6 +103,12 @@ describe('cli: commands against the agent', () => {
       assert.equal(r.stderr, 'h.yaml:4: HostEndpoint/h: spec.node: names another node [POLICY_OTHER_NODE]\nflockguard: 1 problem(s) in the documents, nothing was applied\n');
     });
 
+    it('adds no hint when the agent message already says what to do', async () => {
+      running.agent.failNext = new ServiceError('NOT_FOUND', 'revision 9 does not exist; see `flockguard history`', { status: 'NOT_FOUND' });
+      const r = await cli(['apply', '-f', file('a.yaml', ADMINS)]);
+      assert.equal(r.stderr, 'flockguard: revision 9 does not exist; see `flockguard history`\n');
+    });
+
     it('an unreachable agent exits 1 and says what to do', async () => {
       const r = await runCli(['apply', '-f', file('a.yaml', ADMINS), '--socket', path.join(running.dir, 'none.sock')]);
       assert.equal(r.code, 1);
