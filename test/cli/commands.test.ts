@@ -267,6 +267,23 @@ describe('cli: commands against the agent', () => {
     });
   });
 
+  describe('doctor', () => {
+    it('passes against a healthy agent, and names the fix for each failure', async () => {
+      const config = file('config.yaml', 'priority: -150\n');
+      const good = await cli(['doctor', '--config', config]);
+      assert.equal(good.code, 0, good.stdout);
+      assert.match(good.stdout, new RegExp(`^ok    config ${config} is valid$`, 'm'));
+      assert.match(good.stdout, /^ok    socket .* mode 0660/m);
+      assert.match(good.stdout, /^ok    kernel in sync \(generation 40\)$/m);
+
+      const badConfig = file('bad.yaml', 'colour: blue\n');
+      const bad = await cli(['doctor', '--config', badConfig, '--socket', path.join(running.dir, 'none.sock')]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /^FAIL  config: .*unknown key "colour"/m);
+      assert.match(bad.stdout, /^FAIL  no socket at .*none\.sock\n      -> start the agent: systemctl start flockguard/m);
+    });
+  });
+
   describe('explain, counters, trace, monitor', () => {
     it('explain prints the verdict path', async () => {
       const r = await cli(['explain', '--iif', 'eth0', '--src', '198.51.100.7', '--dst', '192.0.2.10', '--proto', 'TCP', '--dport', '8080']);
