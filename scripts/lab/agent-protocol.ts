@@ -46,7 +46,17 @@ export interface BulkRequest {
   timeoutMs: number;
 }
 
-export type AgentRequest = ListenRequest | ConnectRequest | BulkRequest;
+/** Opens TCP connections back to back (concurrency at a time) for durationMs; each waits for the hello. */
+export interface RateRequest {
+  op: 'rate';
+  address: string;
+  port: number;
+  durationMs: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export type AgentRequest = ListenRequest | ConnectRequest | BulkRequest | RateRequest;
 
 export interface ConnectOutcome {
   ok: boolean;
@@ -66,10 +76,20 @@ export interface BulkOutcome {
   seconds: number;
 }
 
+export interface RateOutcome {
+  /** Connections that got the server's hello. */
+  connections: number;
+  failures: number;
+  /** The detail of the first failure, if any. */
+  firstFailure?: string;
+  seconds: number;
+}
+
 export type AgentResponse =
   | { id: number; op: 'listen'; ok: true }
   | { id: number; op: 'connect'; result: ConnectOutcome }
   | { id: number; op: 'bulk'; result: BulkOutcome }
+  | { id: number; op: 'rate'; result: RateOutcome }
   | { id: number; op: 'error'; message: string; code: string };
 
 /** The line a bulk client sends after the hello to switch the TCP server to counting mode. */

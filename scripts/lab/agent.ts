@@ -15,6 +15,8 @@ import {
   type ConnectRequest,
   type FailureReason,
   type ListenRequest,
+  type RateOutcome,
+  type RateRequest,
   type ServerHello,
 } from './agent-protocol';
 
@@ -138,8 +140,8 @@ function connectTcp(req: ConnectRequest): Promise<ConnectOutcome> {
       buffered += chunk.toString('utf8');
       const nl = buffered.indexOf('\n');
       if (nl < 0) return;
-      const hello = JSON.parse(buffered.slice(0, nl)) as ServerHello;
-      finish({ ok: true, hello, detail: describeHello(req, hello) });
+      const hello = parseHello(buffered.slice(0, nl));
+      finish(hello ? { ok: true, hello, detail: describeHello(req, hello) } : { ok: true, detail: notLabServer(req, buffered) });
     });
     socket.on('end', () => finish({ ok: false, reason: 'reset', detail: `${target(req)}: closed before the hello` }));
   });
@@ -162,18 +164,41 @@ function connectUdp(req: ConnectRequest): Promise<ConnectOutcome> {
       finish({ ok: false, reason: reasonOf(err), detail: `${target(req)}: ${err.code ?? err.message}` }),
     );
     socket.on('message', (msg) => {
-      const hello = JSON.parse(msg.toString('utf8')) as ServerHello;
-      finish({ ok: true, hello, detail: describeHello(req, hello) });
+      const hello = parseHello(msg.toString('utf8'));
+      finish(hello ? { ok: true, hello, detail: describeHello(req, hello) } : { ok: true, detail: notLabServer(req, msg.toString('utf8')) });
     });
     // A connected UDP socket reports ICMP port/host unreachable as an error on the next operation.
     socket.connect(req.port, req.address, () => socket.send('WHO\n'));
   });
 }
 
+/** A lab server's hello, or undefined when something else answered. */
+function parseHello(text: string): ServerHello | undefined {
+  try {
+    const hello = JSON.parse(text) as ServerHello;
+    return typeof hello.server === 'string' && hello.local && hello.remote ? hello : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function notLabServer(req: ConnectRequest, answer: string): string {
+  return `${target(req)}: answered, but not by a lab server: ${JSON.stringify(answer.slice(0, 80))}`;
+}
+
 function describeHello(req: ConnectRequest, hello: ServerHello): string {
   const fmt = (e: { address: string; port: number }): string =>
     net.isIPv6(e.address) ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
   return `${target(req)}: answered by ${hello.server} at ${fmt(hello.local)}, which saw the client as ${fmt(hello.remote)}`;
+}
+
+function receivedCount(line: string): number | undefined {
+  try {
+    const { received } = JSON.parse(line) as { received?: unknown };
+    return typeof received === 'number' ? received : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Streams to a lab TCP server in SINK mode for durationMs; the server counts what arrived. */
@@ -215,18 +240,45 @@ function bulk(req: BulkRequest): Promise<BulkOutcome> {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         if (!helloSeen) {
+          if (!parseHello(line)) {
+            finish({ ok: false, detail: `bulk to ${target({ proto: 'tcp', ...req })}: not a lab server`, bytes: 0, seconds: 0 });
+            return;
+          }
           helloSeen = true;
           socket.write(SINK_COMMAND + '\n');
           started = Date.now();
           pump();
         } else {
-          const { received } = JSON.parse(line) as { received: number };
+          const received = receivedCount(line);
           const seconds = (Date.now() - started) / 1000;
-          finish({ ok: true, detail: `${received} bytes in ${seconds.toFixed(3)} s`, bytes: received, seconds });
+          finish(
+            received === undefined
+              ? { ok: false, detail: `bulk to ${target({ proto: 'tcp', ...req })}: unexpected answer ${JSON.stringify(line.slice(0, 80))}`, bytes: 0, seconds: 0 }
+              : { ok: true, detail: `${received} bytes in ${seconds.toFixed(3)} s`, bytes: received, seconds },
+          );
         }
       }
     });
   });
+}
+
+/** New TCP connections per second: `concurrency` workers connect, wait for the hello, close, repeat. */
+async function rate(req: RateRequest): Promise<RateOutcome> {
+  const started = Date.now();
+  const outcome: RateOutcome = { connections: 0, failures: 0, seconds: 0 };
+  const worker = async (): Promise<void> => {
+    while (Date.now() - started < req.durationMs) {
+      const r = await connectTcp({ op: 'connect', proto: 'tcp', address: req.address, port: req.port, timeoutMs: req.timeoutMs });
+      if (r.ok) outcome.connections++;
+      else {
+        outcome.failures++;
+        outcome.firstFailure ??= r.detail;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: req.concurrency }, worker));
+  outcome.seconds = (Date.now() - started) / 1000;
+  return outcome;
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -240,6 +292,8 @@ async function handle(id: number, req: AgentRequest): Promise<AgentResponse> {
       return { id, op: 'connect', result: await (req.proto === 'tcp' ? connectTcp(req) : connectUdp(req)) };
     case 'bulk':
       return { id, op: 'bulk', result: await bulk(req) };
+    case 'rate':
+      return { id, op: 'rate', result: await rate(req) };
   }
 }
 

@@ -28,7 +28,8 @@ owner_alive() {
 }
 
 removed=0
-for ns in $(ip netns list | awk '{print $1}' | grep '^fglab-' || true); do
+# ip netns list complains about namespaces deleted while it runs (another cleanup, another lab).
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^fglab-' || true); do
   id=${ns#fglab-}
   id=${id%-*}
   if [ "$all" -eq 0 ] && owner_alive "$id"; then
@@ -37,7 +38,11 @@ for ns in $(ip netns list | awk '{print $1}' | grep '^fglab-' || true); do
   for pid in $(ip netns pids "$ns" 2>/dev/null); do
     kill -KILL "$pid" 2>/dev/null || true
   done
-  ip netns del "$ns"
+  if ! ip netns del "$ns" 2>/dev/null; then
+    # A concurrent cleanup may have removed it first; anything else is a real failure.
+    [ -e "/run/netns/$ns" ] && { echo "cannot remove $ns" >&2; exit 1; }
+    continue
+  fi
   echo "removed $ns"
   removed=$((removed + 1))
 done

@@ -3,6 +3,7 @@
 // written as kube-proxy writes them) DNAT a NodePort, an external IP and a LoadBalancer IP to a pod
 // behind a veth. Nothing here touches the caller's own network namespace: every address and rule
 // lives in the lab's namespaces, which destroy() (or the exit guard, or cleanup.sh) removes.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +28,7 @@ import { inNamespace, LabError, run, runSync, type ExecOptions, type ExecResult 
 
 export { LabError } from './process';
 export type { ExecResult, ExecOptions } from './process';
-export type { ConnectOutcome, BulkOutcome, ServerHello, FailureReason } from './agent-protocol';
+export type { ConnectOutcome, BulkOutcome, RateOutcome, ServerHello, FailureReason } from './agent-protocol';
 export type { KubeProxyMode, Proto, ExternalTrafficPolicy } from './plan';
 
 /** Prefix of every lab namespace name; scripts/lab/cleanup.sh relies on it. */
@@ -105,9 +106,31 @@ export interface ThroughputResult {
   seconds: number;
 }
 
+export interface ConnectionRateResult {
+  connectionsPerSecond: number;
+  connections: number;
+  failures: number;
+  /** The detail of the first failed connection, if any. */
+  firstFailure: string | undefined;
+  seconds: number;
+}
+
 const ID_PATTERN = /^[a-z0-9]{1,12}$/;
 const ROLES = ['lan', 'node', 'pod', 'allowed', 'denied'] as const;
 type Role = (typeof ROLES)[number];
+
+/** SIGTERM, then SIGKILL when the process is still there after graceMs. */
+function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
 
 /** The repository root, found from this file whether it runs from dist/ or .build/<name>/. */
 function repoRoot(): string {
@@ -134,6 +157,7 @@ export class Lab {
 
   private readonly created: string[] = [];
   private readonly agents = new Map<string, AgentHandle>();
+  private readonly children = new Set<ChildProcess>();
   private destroyed = false;
 
   private constructor(options: LabOptions, id: string) {
@@ -266,10 +290,49 @@ export class Lab {
     return { bytesPerSecond: outcome.bytes / outcome.seconds, bytes: outcome.bytes, seconds: outcome.seconds };
   }
 
+  /**
+   * New TCP connections per second from a lab host to a lab TCP server for durationMs, with
+   * `concurrency` connections in flight; each one counts once the server's hello arrived. Pre-DNAT
+   * policy is evaluated on a connection's first packets, so this is the rate a firewall can slow.
+   */
+  async measureConnectionRate(
+    from: LabHost,
+    address: string,
+    port: number,
+    options: { durationMs?: number; concurrency?: number; timeoutMs?: number } = {},
+  ): Promise<ConnectionRateResult> {
+    const r = await this.agentFor(from).request<'rate'>({
+      op: 'rate',
+      address,
+      port,
+      durationMs: options.durationMs ?? 2000,
+      concurrency: options.concurrency ?? 8,
+      timeoutMs: options.timeoutMs ?? 2000,
+    });
+    const { connections, failures, firstFailure, seconds } = r.result;
+    return { connectionsPerSecond: connections / seconds, connections, failures, firstFailure, seconds };
+  }
+
+  /**
+   * Starts a long-running process inside a lab namespace (e.g. the flockguard agent in the node).
+   * The lab owns it: destroy() sends SIGTERM, then SIGKILL after 2 s.
+   */
+  spawn(where: string | LabHost, argv: string[], options: { stdio?: StdioOptions; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    const ns = typeof where === 'string' ? where : where.ns;
+    if (!this.namespaces.includes(ns)) throw new LabError('LAB_NOT_OURS', `namespace ${ns} is not part of lab ${this.id}`);
+    if (this.destroyed) throw new LabError('LAB_DESTROYED', `lab ${this.id} was destroyed`);
+    const full = inNamespace(ns, argv);
+    const child = spawn(full[0], full.slice(1), { stdio: options.stdio ?? 'pipe', env: options.env ?? process.env });
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    return child;
+  }
+
   /** Stops the lab's processes and deletes its namespaces. Safe to call more than once. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    await Promise.all([...this.children].map(stopChild));
     await Promise.all([...this.agents.values()].map((a) => a.stop()));
     this.agents.clear();
     const failures: string[] = [];
@@ -290,6 +353,7 @@ export class Lab {
   destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    for (const child of this.children) child.kill('SIGKILL');
     for (const agent of this.agents.values()) agent.killNow();
     this.agents.clear();
     for (const ns of [...this.created].reverse()) {
@@ -331,6 +395,10 @@ export class Lab {
           'net.ipv6.conf.default.disable_ipv6=0',
         ]
       : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
+    if (ns === this.clients.allowed.ns || ns === this.clients.denied.ns) {
+      // Connection-rate runs reuse client ports still in TIME_WAIT instead of running out of them.
+      settings.push('net.ipv4.tcp_tw_reuse=1');
+    }
     if (ns === this.node.ns) {
       settings.push('net.ipv4.ip_forward=1');
       if (this.ipv6) settings.push('net.ipv6.conf.all.forwarding=1');

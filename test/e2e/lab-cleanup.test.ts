@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as readline from 'node:readline';
 import { Lab } from '../../scripts/lab/lab';
-import { ownerFile } from '../../scripts/lab/owner';
+import { ownerFile, removeOwner, writeOwner } from '../../scripts/lab/owner';
 
 const LAB_JS = join(__dirname, '..', '..', 'scripts', 'lab', 'lab.js');
 
@@ -20,14 +20,15 @@ function repoRoot(): string {
 }
 
 function listNamespaces(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  // stderr piped: ip complains about namespaces another run deletes meanwhile.
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: 'pipe' })
     .split('\n')
     .map((line) => line.split(' ')[0])
     .filter(Boolean);
 }
 
 function pidsIn(ns: string): number[] {
-  return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+  return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: 'pipe' }).split(/\s+/).filter(Boolean).map(Number);
 }
 
 function alive(pid: number): boolean {
@@ -74,7 +75,8 @@ describe('lab @kernel: cleanup', () => {
   const leftovers: string[] = [];
 
   afterEach(() => {
-    // Whatever a failed test left: remove it so the run stays clean.
+    // Whatever a test left (also the foreign namespace and its record): remove it.
+    removeOwner(`t${process.pid}`.slice(0, 12));
     for (const ns of leftovers.splice(0)) {
       if (!listNamespaces().includes(ns)) continue;
       for (const pid of pidsIn(ns)) process.kill(pid, 'SIGKILL');
@@ -96,12 +98,26 @@ describe('lab @kernel: cleanup', () => {
     await assert.rejects(lab.connect(lab.clients.allowed, lab.node.eth0v4, 22), { code: 'LAB_DESTROYED' });
   });
 
+  it('a process started with spawn() runs in the lab namespace and ends with destroy()', async () => {
+    const lab = await Lab.create({ kubeProxyMode: 'nftables', ipv6: false });
+    leftovers.push(...lab.namespaces);
+    const child = lab.spawn(lab.node, ['sleep', '600'], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    assert.ok(child.pid);
+    await waitUntil('sleep runs in the node namespace', () => pidsIn(lab.node.ns).includes(child.pid ?? -1));
+    await lab.destroy();
+    assert.equal(await exited, 'SIGTERM');
+  });
+
   it('a failing create removes what it made and leaves a namespace it did not make', async () => {
     const id = `t${process.pid}`.slice(0, 12);
     const foreign = `fglab-${id}-denied`;
+    // Owned by this run, so a concurrent run's cleanup.sh leaves it alone.
+    writeOwner(id);
     execFileSync('ip', ['netns', 'add', foreign]);
     leftovers.push(foreign, ...['lan', 'node', 'pod', 'allowed'].map((r) => `fglab-${id}-${r}`));
     await assert.rejects(Lab.create({ kubeProxyMode: 'nftables', ipv6: true, id }), { code: 'LAB_NAMESPACE_EXISTS' });
+    writeOwner(id); // the failed create removed its record
     const now = listNamespaces();
     assert.deepEqual(
       now.filter((ns) => ns.startsWith(`fglab-${id}-`)),
@@ -141,7 +157,7 @@ describe('lab @kernel: cleanup', () => {
       assert.ok(namespaces.every((ns) => listNamespaces().includes(ns)));
       // ...but the agents notice their stdin closing and exit on their own.
       await waitUntil('the orphaned agents exit', () => agents.every((pid) => !alive(pid)));
-      execFileSync('bash', [join(repoRoot(), 'scripts', 'lab', 'cleanup.sh')], { encoding: 'utf8' });
+      execFileSync('bash', [join(repoRoot(), 'scripts', 'lab', 'cleanup.sh')], { encoding: 'utf8', stdio: 'pipe' });
       const now = listNamespaces();
       assert.deepEqual(namespaces.filter((ns) => now.includes(ns)), [], 'orphaned lab removed');
       assert.ok(live.namespaces.every((ns) => now.includes(ns)), 'live lab spared');

@@ -235,6 +235,28 @@ describe('lab @kernel: ping and throughput', () => {
     assert.equal(r.bytesPerSecond, r.bytes / r.seconds);
   });
 
+  it('measures the rate of new connections through the NodePort', async () => {
+    assert.ok(lab);
+    const r = await lab.measureConnectionRate(lab.clients.allowed, lab.node.eth0v4, lab.service.nodePort, {
+      durationMs: 500,
+      concurrency: 4,
+    });
+    assert.equal(r.failures, 0, r.firstFailure);
+    assert.ok(r.connections > 0);
+    assert.equal(r.connectionsPerSecond, r.connections / r.seconds);
+  });
+
+  it('counts connections that the pod never answers as failures', async () => {
+    assert.ok(lab);
+    const r = await lab.measureConnectionRate(lab.clients.allowed, lab.node.eth0v4, lab.service.nodePort + 1, {
+      durationMs: 200,
+      concurrency: 2,
+    });
+    assert.equal(r.connections, 0);
+    assert.ok(r.failures > 0);
+    assert.match(r.firstFailure ?? '', /ECONNREFUSED/);
+  });
+
   it('throughput to a blocked destination fails with a coded error instead of a number', async () => {
     assert.ok(lab);
     await lab.nft(`
