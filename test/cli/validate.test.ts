@@ -88,6 +88,7 @@ describe('cli: usage errors exit 2', () => {
     [['explain', '--iif', 'eth0', '--src', '1.2.3.4', '--dst', '192.0.2.1', '--proto', 'tcp', '--dport', '70000'], /--dport "70000" must be a whole number from 1 to 65535/],
     [['trace', '--timeout', 'soon'], /--timeout "soon" is not a duration; write e\.g\. 30s/],
     [['rollback', '--to', 'last'], /--to "last" must be a whole number/],
+    [['agent', '--log-level', 'loud'], /agent: --log-level "loud" must be one of error, warn, info, debug/],
   ];
   for (const [argv, message] of cases) {
     it(`flockguard ${argv.join(' ') || '(nothing)'}`, async () => {
