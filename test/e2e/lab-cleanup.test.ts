@@ -53,14 +53,16 @@ class Creator {
   readonly child: ChildProcessWithoutNullStreams;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor() {
+  /** then: JavaScript run once the lab is up and reported (default: idle until killed). */
+  constructor(then = 'setInterval(() => {}, 1000);') {
     const script = `
       const { Lab } = require(${JSON.stringify(LAB_JS)});
       Lab.create({ kubeProxyMode: 'nftables', ipv6: false }).then(
-        (lab) => { process.stdout.write(JSON.stringify({ id: lab.id, namespaces: lab.namespaces }) + '\\n'); setInterval(() => {}, 1000); },
+        (lab) => { process.stdout.write(JSON.stringify({ id: lab.id, namespaces: lab.namespaces }) + '\\n', () => { ${then} }); },
         (err) => { process.stderr.write(String(err) + '\\n'); process.exit(1); });`;
     this.child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    // 'close' comes after the child's stdout is drained, so ready() sees the line of a creator that exits at once.
+    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
   }
 
   ready(): Promise<{ id: string; namespaces: string[] }> {
@@ -142,6 +144,21 @@ describe('lab @kernel: cleanup', () => {
     const now = listNamespaces();
     assert.deepEqual(namespaces.filter((ns) => now.includes(ns)), []);
   });
+
+  for (const [how, then] of [
+    ['process.exit()', 'process.exit(3);'],
+    ['an uncaught exception', 'setTimeout(() => { throw new Error("boom"); }, 10);'],
+  ]) {
+    it(`ending the creating process by ${how} removes its lab`, async () => {
+      const creator = new Creator(then);
+      const { namespaces } = await creator.ready();
+      leftovers.push(...namespaces);
+      const { code } = await creator.exited;
+      assert.notEqual(code, 0, 'the creator keeps its failing status');
+      const now = listNamespaces();
+      assert.deepEqual(namespaces.filter((ns) => now.includes(ns)), []);
+    });
+  }
 
   it('after SIGKILL, cleanup.sh removes the orphaned lab and spares a live one', async () => {
     const live = await Lab.create({ kubeProxyMode: 'nftables', ipv6: false });

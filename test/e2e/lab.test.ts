@@ -151,7 +151,7 @@ for (const mode of MODES) {
       lab = await Lab.create({ kubeProxyMode: mode, ipv6: true });
     });
     afterEach(async () => {
-      for (const table of ['post_dnat_intent', 'pre_dnat_intent']) {
+      for (const table of ['filter', 'prednat']) {
         await lab?.exec(lab.node, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true });
       }
     });
@@ -167,7 +167,7 @@ for (const mode of MODES) {
         const node = family === 4 ? l.node.eth0v4 : l.node.eth0v6;
         const pod = podAddress(l, family);
         await l.nft(`
-          table inet post_dnat_intent {
+          table inet filter {
             chain input {
               type filter hook input priority 0;
               ${l3} daddr ${node} tcp dport ${l.service.nodePort} counter drop
@@ -180,7 +180,7 @@ for (const mode of MODES) {
           }`);
         const r = await l.connect(l.clients.allowed, node ?? '', l.service.nodePort, { timeoutMs: 2000 });
         assert.ok(r.ok, `the post-DNAT filter should not have blocked it: ${r.detail}`);
-        const table = (await l.exec(l.node, ['nft', 'list', 'table', 'inet', 'post_dnat_intent'])).stdout;
+        const table = (await l.exec(l.node, ['nft', 'list', 'table', 'inet', 'filter'])).stdout;
         const counters = [...table.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
         assert.deepEqual(counters.slice(0, 2), [0, 0], 'the drop rules never matched');
         assert.ok(counters[2] > 0, 'forward saw the connection with the pod address and target port');
@@ -193,7 +193,7 @@ for (const mode of MODES) {
         const before = await l.connect(l.clients.allowed, node, l.service.nodePort, { timeoutMs: 2000 });
         assert.ok(before.ok, `reachable before the rule: ${before.detail}`);
         await l.nft(`
-          table inet pre_dnat_intent {
+          table inet prednat {
             chain prerouting {
               type filter hook prerouting priority -150;
               ${l3} daddr ${node} tcp dport ${l.service.nodePort} counter drop
