@@ -154,7 +154,14 @@ function dispatchOrder(local: HostEndpoint[]): Dispatch[] {
  */
 function dispatchMatches(ctx: RuleContext, d: Dispatch): Array<{ exprs: Expr[]; what: string }> {
   const name = d.hep.metadata.name;
-  if (d.kind === 'interface') return [{ exprs: x.iifname(d.hep.spec.interfaceName as string), what: `iifname=${d.hep.spec.interfaceName}` }];
+  if (d.kind === 'interface') {
+    const ifname = d.hep.spec.interfaceName as string;
+    // IFNAMSIZ is 16 including the NUL: a longer name could never match, and would be cut silently.
+    if (Buffer.byteLength(ifname) > 15) {
+      throw new CompileError('BAD_INTERFACE', `HostEndpoint/${name}`, 'spec.interfaceName', ifname, 'longer than 15 bytes (IFNAMSIZ)');
+    }
+    return [{ exprs: x.iifname(ifname), what: `iifname=${ifname}` }];
+  }
   if (d.kind === 'wildcard') return [{ exprs: [], what: 'iifname=*' }];
   const bag = new PrefixBag();
   (d.hep.spec.expectedIPs ?? []).forEach((ip, i) => bag.add(cidrAt(ip, { object: `HostEndpoint/${name}`, field: `spec.expectedIPs[${i}]` })));

@@ -9,6 +9,7 @@ export type CompileErrorCode =
   | 'BAD_ICMP'
   | 'BAD_SELECTOR'
   | 'BAD_CIDR'
+  | 'BAD_INTERFACE'
   | 'BAD_OPTION';
 
 export class CompileError extends Error {

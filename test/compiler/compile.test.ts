@@ -323,6 +323,9 @@ describe('compiler', () => {
       const sel = compileErr(() => compile([eth0(), gnp('p', { selector: 'a ==' })], 'node1'));
       assert.equal(sel.code, 'BAD_SELECTOR');
       assert.equal(sel.field, 'spec.selector');
+      const ifname = compileErr(() => compile([hep('long', { interfaceName: 'a-very-long-ifname' })], 'node1'));
+      assert.equal(ifname.code, 'BAD_INTERFACE');
+      assert.equal(ifname.object, 'HostEndpoint/long');
       const proto = compileErr(() => compile([eth0(), gnp('p', {}, [{ action: 'Deny', protocol: 'GRE' }])], 'node1'));
       assert.equal(proto.code, 'BAD_PROTOCOL');
       assert.equal(proto.field, 'spec.ingress[0].protocol');
