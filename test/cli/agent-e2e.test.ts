@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { nft } from '../support/kernel';
 import { freshNetns } from '../reconciler/netns';
@@ -120,6 +121,29 @@ describe('cli: end to end with the agent process @kernel', () => {
     const history = JSON.parse((await cli(['history', '-o', 'json'])).stdout);
     assert.equal(history.length, 1);
     assert.equal(history[0].actor.pid, process.pid);
+  });
+
+  it('counters count real packets per rule; explain names the deciding rule', async () => {
+    const before = JSON.parse((await cli(['counters', 'deny-blocked', '-o', 'json'])).stdout) as { counters: Array<{ ruleIndex?: number; packets: number }> };
+    const allowBefore = before.counters.find((c) => c.ruleIndex === 1)?.packets ?? -1;
+    assert.ok(allowBefore >= 0, JSON.stringify(before));
+    // A SYN to 127.0.0.1:80 crosses prerouting on lo and matches the Allow rule (nothing listens: RST).
+    await new Promise<void>((resolve) => {
+      const s = net.connect(80, '127.0.0.1');
+      s.on('error', () => resolve());
+      s.on('connect', () => {
+        s.destroy();
+        resolve();
+      });
+    });
+    const after = JSON.parse((await cli(['counters', 'deny-blocked', '-o', 'json'])).stdout) as typeof before;
+    assert.ok((after.counters.find((c) => c.ruleIndex === 1)?.packets ?? 0) > allowBefore, JSON.stringify(after));
+
+    const explained = await cli(['explain', '--iif', 'lo', '--src', '10.1.2.3', '--dst', '127.0.0.1', '--proto', 'tcp', '--dport', '80', '-o', 'json']);
+    assert.equal(explained.code, 0, explained.stderr);
+    const result = JSON.parse(explained.stdout) as { verdict: string; path: Array<{ policy?: string; ruleIndex?: number }> };
+    assert.equal(result.verdict, 'drop');
+    assert.ok(result.path.some((s) => s.policy === 'deny-blocked' && s.ruleIndex === 0), explained.stdout);
   });
 
   it('delete and rollback change the kernel table', async () => {
