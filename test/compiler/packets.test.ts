@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { compile } from '../../src/compiler';
 import { Resource } from '../../src/policy/model';
 import { nft } from '../support/kernel';
-import { gnp, hep, tier } from './fixtures';
+import { gnp, gns, hep, tier } from './fixtures';
 import { PacketLab } from './lab';
 import { loadViaNetlink } from './load';
 import { flushOwnRuleset } from './netns';
@@ -118,6 +118,40 @@ describe('compiled policy on real packets @kernel', function () {
     assert.equal(await lab.connects(8080, 6), true);
     assert.equal(await lab.connects(8080, 4), false, 'the allow is IPv6 only');
     assert.ok((countersByComment().get('icmpv6 neighbour discovery') ?? 0) >= 1);
+  });
+
+  it('an endpoint bound by expectedIPs only applies to packets addressed to those IPs', async () => {
+    await apply([hep('byip', { expectedIPs: [lab.server4] }, { host: 'lab' }), gnp('deny-all', {}, [{ action: 'Deny' }])]);
+    assert.equal(await lab.connects(80, 4), false);
+    assert.equal(await lab.connects(80, 6), true, 'the IPv6 address is not one of the endpoint\'s');
+  });
+
+  it('source selectors match network set members; named ports resolve to the endpoint\'s port', async () => {
+    const clients = gns('clients', [`${lab.client4}/32`, '198.51.100.0/24'], { role: 'client' });
+    const web = hep('lab', { interfaceName: lab.serverIf, expectedIPs: [lab.server4], ports: [{ name: 'web', protocol: 'TCP', port: 8080 }] }, { host: 'lab' });
+    await apply([
+      web,
+      clients,
+      gnp('deny-clients-81', { order: 1 }, [{ action: 'Deny', protocol: 'TCP', source: { selector: "role == 'client'" }, destination: { ports: [81] } }]),
+      gnp('allow-web', { order: 2 }, [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['web'] } }]),
+      gnp('deny-all', { order: 3 }, [{ action: 'Deny' }]),
+    ]);
+    assert.equal(await lab.connects(81), false);
+    assert.ok((countersByComment().get('policy=deny-clients-81 rule=0 action=Deny') ?? 0) >= 1);
+    assert.equal(await lab.connects(8080), true, 'the named port web is 8080 on this endpoint');
+    assert.equal(await lab.connects(80), false);
+  });
+
+  it('Allow ends only our chain: a later base chain on the same hook still sees the packet', async () => {
+    await apply([onLab(), gnp('allow-all', {}, [{ action: 'Allow' }])]);
+    nft(['-f', '-'], 'table inet later { chain pre { type filter hook prerouting priority -100; policy accept; tcp dport 82 drop; }; }\n');
+    try {
+      assert.equal(await lab.connects(80), true);
+      assert.equal(await lab.connects(82), false, 'accepted by flockguard, dropped by the later chain');
+      assert.ok((countersByComment().get('policy=allow-all rule=0 action=Allow') ?? 0) >= 2);
+    } finally {
+      nft(['delete', 'table', 'inet', 'later']);
+    }
   });
 
   it('the table loaded by our netlink client lists exactly as nft\'s own load of the same text', async () => {
