@@ -5,14 +5,19 @@
 // `ip saddr`, `meta l4proto tcp` before `tcp dport`).
 //
 // Covered: iifname/oifname (incl. "eth*" wildcards), iif/oif (as ifindex numbers), meta nfproto,
-// l4proto, protocol, mark, nftrace; ip/ip6 saddr, daddr, protocol/nexthdr, ttl/hoplimit, with
-// prefixes from shortened loads or masks; tcp/udp/sctp/dccp/udplite/th sport and dport; ct state
-// and status (flag tests and exact), direction, mark, l3proto, protocol, proto-src/dst; cmp
-// operators, ranges (range expression or nft's >=/<= pair); lookups `@set`, `!= @set`, `vmap @m`,
-// `map @m` into a meta/ct set; `meta|ct ... set <value>`; counter, log, limit and verdicts.
-// Anonymous sets print as their kernel name (`@__set0`), not their contents. Everything else falls
-// back to the low-level form of describeExpr (`[ payload load 6b @ link header + 6 => reg 1 ]`).
+// l4proto, protocol, mark (also masked), nftrace; ip/ip6 saddr, daddr, protocol/nexthdr,
+// ttl/hoplimit, with prefixes from shortened loads or masks; tcp/udp/sctp/dccp/udplite/th sport and
+// dport; icmp/icmpv6 type and code; ct state and status (flag tests and exact), direction, mark,
+// l3proto, protocol, proto-src/dst; cmp operators, ranges (range expression or nft's >=/<= pair);
+// lookups `@set`, `!= @set`, `vmap @m`, `map @m` into a meta/ct set, with concatenated keys
+// (`ip daddr . meta l4proto . th dport @s`); `meta|ct ... set <value>`; counter, log, limit, verdicts.
+// Not covered: anonymous sets print as their kernel name (`@__set0`), not their contents; nft
+// resolves ifindexes to names, we print numbers. Everything else (other payload fields, ether,
+// byteorder, nat, fib, ...) falls back to the low-level form of describeExpr
+// (`[ payload load 6b @ link header + 6 => reg 1 ]`), and so does any register an unknown
+// expression may have written.
 import { describeExpr } from './expr/describe';
+import { Registers, UNKNOWN_LEN } from './expr/registers';
 import { CT_STATE_BITS, CT_STATUS_BITS, ValueType, bitNames, formatValue, hostU32Value } from './expr/values';
 import { CmpOp, CtKey, Expr, Family, MetaKey } from './model';
 
@@ -23,7 +28,7 @@ export interface FormatContext {
 
 interface Field {
   name: string;
-  type: ValueType;
+  type: ValueType | 'icmppair' | 'icmp6pair';
   len: number;
 }
 
@@ -38,44 +43,13 @@ type Source =
   | { kind: 'data'; data: Buffer }
   | { kind: 'text'; text: string };
 
-interface Loaded {
+/** What a register holds, which expressions produced it, and the dependencies its field relies on. */
+interface Value {
   source: Source;
-  /** Indexes of the expressions that produced the value. */
   at: number[];
-  /** Bytes written to the register file. */
-  len: number;
-  /** Index of the protocol dependency the value's field relies on, dropped when the value is used. */
-  dep?: number;
+  /** Indexes of printed protocol matches (`meta nfproto ipv4`, ...) that nft drops once the value is used. */
+  deps: number[];
 }
-
-/** Register file slots (4 bytes each): NFT_REG_1..4 are 16 bytes and alias NFT_REG32_00..15. */
-const slot = (reg: number): number => (reg >= 8 ? reg - 8 : (reg - 1) * 4);
-
-/** Tracked register values: a write forgets every value it overlaps (nf_tables registers alias). */
-class Registers {
-  private readonly values = new Map<number, Loaded>();
-
-  get(reg: number): Loaded | undefined {
-    return this.values.get(reg);
-  }
-
-  /** Records a write of `len` bytes to `reg`; `value` undefined when the written value is unknown. */
-  write(reg: number, len: number, value?: Omit<Loaded, 'len'>): void {
-    const [a, b] = [slot(reg), slot(reg) + Math.ceil(len / 4)];
-    for (const [r, v] of this.values) {
-      if (slot(r) < b && a < slot(r) + Math.ceil(v.len / 4)) this.values.delete(r);
-    }
-    if (value) this.values.set(reg, { ...value, len });
-  }
-
-  /** An expression we cannot see into may have written anywhere. */
-  clear(): void {
-    this.values.clear();
-  }
-}
-
-/** NFT_REG32_COUNT * 4: a write of unknown length is assumed to reach the end of the register file. */
-const UNKNOWN_LEN = 64;
 
 const IPV4: PayloadField[] = [
   { name: 'ip saddr', type: 'ipv4', offset: 12, len: 4 },
@@ -91,6 +65,21 @@ const IPV6: PayloadField[] = [
 ];
 /** Transport protocols nft names ports after; anything else is `th`. */
 const PORT_PROTOCOLS: Record<number, string> = { 6: 'tcp', 17: 'udp', 33: 'dccp', 132: 'sctp', 136: 'udplite' };
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+/** icmp type (1 byte at 0), code (1 byte at 1), or both at once (nft merges the two loads). */
+const ICMP: Record<number, PayloadField[]> = {
+  [IPPROTO_ICMP]: [
+    { name: 'icmp type', type: 'icmptype', offset: 0, len: 1 },
+    { name: 'icmp code', type: 'icmpcode', offset: 1, len: 1 },
+    { name: 'icmp', type: 'icmppair', offset: 0, len: 2 },
+  ],
+  [IPPROTO_ICMPV6]: [
+    { name: 'icmpv6 type', type: 'icmp6type', offset: 0, len: 1 },
+    { name: 'icmpv6 code', type: 'icmp6code', offset: 1, len: 1 },
+    { name: 'icmpv6', type: 'icmp6pair', offset: 0, len: 2 },
+  ],
+};
 
 const META: Partial<Record<MetaKey, Field>> = {
   iifname: { name: 'iifname', type: 'ifname', len: 16 },
@@ -104,7 +93,7 @@ const META: Partial<Record<MetaKey, Field>> = {
   nftrace: { name: 'meta nftrace', type: 'u8', len: 1 },
 };
 
-const CT: Record<CtKey, Omit<Field, 'name'> & { word: string }> = {
+const CT: Record<CtKey, { word: string; type: ValueType; len: number }> = {
   state: { word: 'state', type: 'ctstate', len: 4 },
   status: { word: 'status', type: 'ctstatus', len: 4 },
   direction: { word: 'direction', type: 'ctdir', len: 1 },
@@ -134,38 +123,60 @@ const ctField = (key: CtKey, direction?: string): Field => {
   return { name: `ct ${direction ? `${direction} ` : ''}${c.word}`, type: c.type, len: c.len };
 };
 
-/** The field a payload load reads, and the dependency that names its protocol. */
-function payloadSource(e: Extract<Expr, { type: 'payload' }>, st: State): { source: Source; dep?: number } | undefined {
+const isAddress = (f: Field): boolean => f.type === 'ipv4' || f.type === 'ipv6';
+const defined = (xs: Array<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined);
+
+/** The field a payload load reads, and the dependencies that name its protocol. */
+function payloadField(e: Extract<Expr, { type: 'payload' }>, st: State): { source: Source; deps: number[] } | undefined {
+  const whole = (field: Field, deps: Array<number | undefined>) => ({ source: { kind: 'field' as const, field, loadLen: e.len }, deps: defined(deps) });
   if (e.base === 'network') {
     const table = st.l3 === 'ip' ? IPV4 : st.l3 === 'ip6' ? IPV6 : undefined;
     const f = table?.find((f) => f.offset === e.offset && (f.len === e.len || (isAddress(f) && e.len < f.len)));
-    return f && { source: { kind: 'field', field: f, loadLen: e.len }, dep: st.l3Dep };
+    return f && whole(f, [st.l3Dep]);
   }
-  if (e.base === 'transport' && e.len === 2 && (e.offset === 0 || e.offset === 2)) {
+  if (e.base !== 'transport') return undefined;
+  const icmp = st.l4 !== undefined ? ICMP[st.l4] : undefined;
+  if (icmp) {
+    // icmp implies ipv4 and icmpv6 ipv6: nft drops the nfproto match too.
+    const l3 = st.l4 === IPPROTO_ICMP ? 'ip' : 'ip6';
+    const f = icmp.find((f) => f.offset === e.offset && f.len === e.len);
+    return f && whole(f, [st.l4Dep, st.l3 === l3 ? st.l3Dep : undefined]);
+  }
+  if (e.len === 2 && (e.offset === 0 || e.offset === 2)) {
     const proto = st.l4 !== undefined ? PORT_PROTOCOLS[st.l4] : undefined;
     const name = `${proto ?? 'th'} ${e.offset === 0 ? 'sport' : 'dport'}`;
-    return { source: { kind: 'field', field: { name, type: 'port', len: 2 }, loadLen: 2 }, dep: proto ? st.l4Dep : undefined };
+    return whole({ name, type: 'port', len: 2 }, [proto ? st.l4Dep : undefined]);
   }
   return undefined;
 }
 
-const isAddress = (f: Field): boolean => f.type === 'ipv4' || f.type === 'ipv6';
-
 /** The number of leading one bits when `mask` is a prefix mask, else undefined. */
 function prefixLength(mask: Buffer): number | undefined {
   const bits = [...mask].map((b) => b.toString(2).padStart(8, '0')).join('');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') < 0 ? bits.length : bits.indexOf('0') : undefined;
+  if (!/^1*0*$/.test(bits)) return undefined;
+  const zero = bits.indexOf('0');
+  return zero < 0 ? bits.length : zero;
+}
+
+/** `icmp type X icmp code Y` from nft's merged 2-byte load. */
+function icmpPair(field: Field, data: Buffer): string | undefined {
+  if (data.length !== 2) return undefined;
+  const [type, code]: ValueType[] = field.type === 'icmppair' ? ['icmptype', 'icmpcode'] : ['icmp6type', 'icmp6code'];
+  const at = (i: number) => formatValue(i ? code! : type!, data.subarray(i, i + 1), 1);
+  return `${field.name} type ${at(0)} ${field.name} code ${at(1)}`;
 }
 
 /** The text of a compare of `src` with `data`, or undefined when the shape is not nft's. */
 function compareText(src: Source, op: CmpOp, data: Buffer): string | undefined {
   if (src.kind === 'field') {
-    const prefix = src.loadLen < src.field.len ? src.loadLen * 8 : undefined;
+    const { field, loadLen } = src;
+    if (field.type === 'icmppair' || field.type === 'icmp6pair') return op === 'eq' ? icmpPair(field, data) : undefined;
+    const prefix = loadLen < field.len ? loadLen * 8 : undefined;
     // An interface name compare may be shorter than the load: nft's "eth*" wildcard.
-    if (src.field.type === 'ifname' ? data.length > src.loadLen : data.length !== src.loadLen) return undefined;
-    const value = formatValue(src.field.type, data, src.field.len, prefix);
+    if (field.type === 'ifname' ? data.length > loadLen : data.length !== loadLen) return undefined;
+    const value = formatValue(field.type, data, field.len, prefix);
     if (value === undefined || (prefix !== undefined && op !== 'eq' && op !== 'neq')) return undefined;
-    return `${src.field.name} ${OP_TEXT[op]}${value}`;
+    return `${field.name} ${OP_TEXT[op]}${value}`;
   }
   if (src.kind !== 'masked' || src.xor.some((b) => b !== 0)) return undefined;
   const { field, mask } = src;
@@ -176,7 +187,7 @@ function compareText(src: Source, op: CmpOp, data: Buffer): string | undefined {
   }
   const bits = prefixLength(mask);
   if (isAddress(field) && bits !== undefined && mask.length === field.len && (op === 'eq' || op === 'neq')) {
-    const value = formatValue(field.type, data, field.len);
+    const value = formatValue(field.type as ValueType, data, field.len);
     return value && `${field.name} ${OP_TEXT[op]}${value}/${bits}`;
   }
   if (field.type === 'mark') {
@@ -186,15 +197,17 @@ function compareText(src: Source, op: CmpOp, data: Buffer): string | undefined {
   return undefined;
 }
 
-/** The text of `data` as a whole value of a whole-field source (a range bound). */
+/** A range bound: a whole value of a whole-field source. nft prints icmp types in ranges as numbers. */
 function boundText(src: Source, data: Buffer): string | undefined {
   if (src.kind !== 'field' || src.loadLen !== src.field.len || data.length !== src.field.len) return undefined;
-  return formatValue(src.field.type, data, src.field.len);
+  const type = src.field.type;
+  if (type === 'icmppair' || type === 'icmp6pair') return undefined;
+  return type.startsWith('icmp') ? String(data[0]) : formatValue(type, data, src.field.len);
 }
 
 /** The whole-field name of a source, for lookups and as the value of a set statement. */
 function sourceName(src: Source): string | undefined {
-  if (src.kind === 'field') return src.loadLen === src.field.len ? src.field.name : undefined;
+  if (src.kind === 'field') return src.loadLen === src.field.len && !src.field.type.endsWith('pair') ? src.field.name : undefined;
   if (src.kind === 'text') return src.text;
   if (src.kind === 'masked' && src.field.type === 'mark' && src.xor.every((b) => b === 0)) {
     return `${src.field.name} & ${formatValue('mark', src.mask, 4)}`;
@@ -246,16 +259,16 @@ function limitText(e: Extract<Expr, { type: 'limit' }>): string {
 export function formatExprs(exprs: readonly Expr[], ctx: FormatContext = {}): string {
   const out: string[] = exprs.map(() => '');
   const consumed = new Set<number>();
-  const regs = new Registers();
+  const regs = new Registers<Value>();
   const st: State = { l3: ctx.family === 'ip' ? 'ip' : ctx.family === 'ip6' ? 'ip6' : undefined };
 
-  const emit = (i: number, text: string, inputs: Loaded[] = []) => {
+  const emit = (i: number, text: string, inputs: Array<{ value: Value; used: boolean }> = []) => {
     out[i] = text;
     consumed.add(i);
     for (const input of inputs) {
-      input.at.forEach((j) => consumed.add(j));
-      const dep = input.dep;
-      if (dep !== undefined) {
+      input.used = true;
+      input.value.at.forEach((j) => consumed.add(j));
+      for (const dep of input.value.deps) {
         out[dep] = '';
         if (dep === st.l3Dep) st.l3Dep = undefined;
         if (dep === st.l4Dep) st.l4Dep = undefined;
@@ -263,12 +276,14 @@ export function formatExprs(exprs: readonly Expr[], ctx: FormatContext = {}): st
     }
   };
 
-  /** Records what a `meta nfproto|protocol|l4proto` compare establishes for later fields. */
+  /** Records what a `meta nfproto|protocol|l4proto` match establishes for the fields after it. */
   const noteDependency = (i: number, src: Source, op: CmpOp, data: Buffer) => {
     if (src.kind !== 'field' || op !== 'eq') return;
     const name = src.field.name;
-    const l3 = name === 'meta nfproto' ? { 2: 'ip', 10: 'ip6' }[data[0]!] : name === 'meta protocol' && data.length === 2
-      ? { 0x0800: 'ip', 0x86dd: 'ip6' }[data.readUInt16BE(0)] : undefined;
+    const l3 =
+      name === 'meta nfproto' ? { 2: 'ip', 10: 'ip6' }[data[0]!]
+      : name === 'meta protocol' && data.length === 2 ? { 0x0800: 'ip', 0x86dd: 'ip6' }[data.readUInt16BE(0)]
+      : undefined;
     if (l3) Object.assign(st, { l3, l3Dep: i });
     if (name === 'meta l4proto') Object.assign(st, { l4: data[0], l4Dep: i });
   };
@@ -280,68 +295,78 @@ export function formatExprs(exprs: readonly Expr[], ctx: FormatContext = {}): st
       case 'ct': {
         const field = e.type === 'meta' ? META[e.key] : ctField(e.key, e.direction);
         if ('dreg' in e) {
-          regs.write(e.dreg, field?.len ?? UNKNOWN_LEN, field && { source: { kind: 'field', field, loadLen: field.len }, at: [i] });
+          regs.write(e.dreg, field?.len ?? UNKNOWN_LEN, field && { source: { kind: 'field', field, loadLen: field.len }, at: [i], deps: [] });
           break;
         }
         const input = regs.get(e.sreg);
         if (!field || !input) break;
-        const value = input.source.kind === 'data' ? formatValue(field.type, input.source.data, field.len) : sourceName(input.source);
+        const src = input.value.source;
+        const value = src.kind === 'data' ? formatValue(field.type as ValueType, src.data, field.len) : sourceName(src);
         if (value !== undefined) emit(i, `${field.name} set ${value}`, [input]);
         break;
       }
       case 'payload': {
-        const found = payloadSource(e, st);
+        const found = payloadField(e, st);
         regs.write(e.dreg, e.len, found && { ...found, at: [i] });
         break;
       }
       case 'immediate':
         if ('verdict' in e) emit(i, e.verdict.chain !== undefined ? `${e.verdict.kind} ${e.verdict.chain}` : e.verdict.kind);
-        else regs.write(e.dreg, e.data.length, { source: { kind: 'data', data: e.data }, at: [i] });
+        else regs.write(e.dreg, e.data.length, { source: { kind: 'data', data: e.data }, at: [i], deps: [] });
         break;
       case 'bitwise': {
         const input = regs.get(e.sreg);
-        const src = input?.source;
+        const src = input?.value.source;
         const whole = input && src?.kind === 'field' && src.loadLen === src.field.len;
-        const masked = whole ? { source: { kind: 'masked' as const, field: src.field, mask: e.mask, xor: e.xor }, at: [...input.at, i], dep: input.dep } : undefined;
+        const masked: Value | undefined = whole
+          ? { source: { kind: 'masked', field: src.field, mask: e.mask, xor: e.xor }, at: [...input.value.at, i], deps: input.value.deps }
+          : undefined;
         regs.write(e.dreg, e.len, masked);
         break;
       }
       case 'cmp': {
         const input = regs.get(e.sreg);
         if (!input) break;
+        const src = input.value.source;
         const next = exprs[i + 1];
         // nft 1.0 compiles `th dport 1000-2000` to >= and <= (the range expression only for !=).
         if (e.op === 'gte' && next?.type === 'cmp' && next.op === 'lte' && next.sreg === e.sreg) {
-          const [name, lo, hi] = [sourceName(input.source), boundText(input.source, e.data), boundText(input.source, next.data)];
+          const [name, lo, hi] = [sourceName(src), boundText(src, e.data), boundText(src, next.data)];
           if (name && lo && hi) {
             emit(i, `${name} ${lo}-${hi}`, [input]);
             emit(++i, '');
             break;
           }
         }
-        const text = compareText(input.source, e.op, e.data);
+        const text = compareText(src, e.op, e.data);
         if (text) {
           emit(i, text, [input]);
-          noteDependency(i, input.source, e.op, e.data);
+          noteDependency(i, src, e.op, e.data);
         }
         break;
       }
       case 'range': {
         const input = regs.get(e.sreg);
         if (!input) break;
-        const [name, lo, hi] = [sourceName(input.source), boundText(input.source, e.from), boundText(input.source, e.to)];
+        const src = input.value.source;
+        const [name, lo, hi] = [sourceName(src), boundText(src, e.from), boundText(src, e.to)];
         if (name && lo && hi) emit(i, `${name} ${e.op === 'neq' ? '!= ' : ''}${lo}-${hi}`, [input]);
         break;
       }
       case 'lookup': {
-        const input = regs.get(e.sreg);
-        const name = input && sourceName(input.source);
+        const parts = regs.concatenation(e.sreg);
+        const names = parts.map((p) => sourceName(p.value.source));
+        const key = parts.length && names.every((n) => n !== undefined) ? names.join(' . ') : undefined;
         if (e.dreg !== undefined && e.dreg !== 0) {
-          // A map lookup's value is used by the set statement that reads dreg.
-          const value = input && name ? { source: { kind: 'text' as const, text: `${name} map @${e.set}` }, at: [...input.at, i], dep: input.dep } : undefined;
+          // A map lookup's value is read by the set statement that uses dreg.
+          const text = key && `${key} map @${e.set}`;
+          if (text) parts.forEach((p) => (p.used = true));
+          const value: Value | undefined = text
+            ? { source: { kind: 'text', text }, at: [...parts.flatMap((p) => p.value.at), i], deps: parts.flatMap((p) => p.value.deps) }
+            : undefined;
           regs.write(e.dreg, UNKNOWN_LEN, value);
-        } else if (input && name) {
-          emit(i, e.dreg === 0 ? `${name} vmap @${e.set}` : `${name} ${e.invert ? '!= ' : ''}@${e.set}`, [input]);
+        } else if (key) {
+          emit(i, e.dreg === 0 ? `${key} vmap @${e.set}` : `${key} ${e.invert ? '!= ' : ''}@${e.set}`, parts);
         }
         break;
       }

@@ -6,7 +6,7 @@ import { endianness } from 'node:os';
 
 export type ValueType =
   | 'ipv4' | 'ipv6' | 'port' | 'proto' | 'ifname' | 'nfproto' | 'ethertype' | 'mark' | 'ifindex' | 'u8'
-  | 'ctstate' | 'ctstatus' | 'ctdir';
+  | 'ctstate' | 'ctstatus' | 'ctdir' | 'icmptype' | 'icmpcode' | 'icmp6type' | 'icmp6code';
 
 const LITTLE = endianness() === 'LE';
 const hostU32 = (b: Buffer): number => (LITTLE ? b.readUInt32LE(0) : b.readUInt32BE(0));
@@ -18,6 +18,30 @@ const PROTOCOLS: Record<number, string> = {
 };
 const NFPROTOS: Record<number, string> = { 2: 'ipv4', 10: 'ipv6' };
 const ETHERTYPES: Record<number, string> = { 0x0800: 'ip', 0x86dd: 'ip6', 0x0806: 'arp', 0x8100: 'vlan' };
+/** nft src/proto.c icmp_type_tbl, icmp6_type_tbl and src/datatype.c icmp(v6)_code_tbl. */
+const NAMED_BYTES: Partial<Record<ValueType, Record<number, string>>> = {
+  icmptype: {
+    0: 'echo-reply', 3: 'destination-unreachable', 4: 'source-quench', 5: 'redirect', 8: 'echo-request',
+    9: 'router-advertisement', 10: 'router-solicitation', 11: 'time-exceeded', 12: 'parameter-problem',
+    13: 'timestamp-request', 14: 'timestamp-reply', 15: 'info-request', 16: 'info-reply', 17: 'address-mask-request',
+    18: 'address-mask-reply',
+  },
+  icmpcode: {
+    0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 4: 'frag-needed',
+    9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited',
+  },
+  icmp6type: {
+    1: 'destination-unreachable', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request',
+    129: 'echo-reply', 130: 'mld-listener-query', 131: 'mld-listener-report', 132: 'mld-listener-done',
+    133: 'nd-router-solicit', 134: 'nd-router-advert', 135: 'nd-neighbor-solicit', 136: 'nd-neighbor-advert',
+    137: 'nd-redirect', 138: 'router-renumbering', 141: 'ind-neighbor-solicit', 142: 'ind-neighbor-advert',
+    143: 'mld2-listener-report',
+  },
+  icmp6code: {
+    0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route',
+  },
+};
+
 /** NF_CT_STATE_BIT(ctinfo) names (nft src/ct.c ct_state_tbl). */
 export const CT_STATE_BITS: Array<[number, string]> = [[0x1, 'invalid'], [0x2, 'established'], [0x4, 'related'], [0x8, 'new'], [0x40, 'untracked']];
 /** IPS_* bits nft names (nft src/ct.c ct_status_tbl). */
@@ -92,6 +116,11 @@ export function formatValue(type: ValueType, data: Buffer, fieldLen: number, pre
       return sized(4) ? bitNames(hostU32(data), CT_STATUS_BITS) : undefined;
     case 'ctdir':
       return sized(1) && data[0]! <= 1 ? ['original', 'reply'][data[0]!] : undefined;
+    case 'icmptype':
+    case 'icmpcode':
+    case 'icmp6type':
+    case 'icmp6code':
+      return sized(1) ? (NAMED_BYTES[type]![data[0]!] ?? String(data[0])) : undefined;
   }
 }
 

@@ -2,9 +2,11 @@
 // decoded, must format to exactly the line `nft list` prints for them (for the shapes format.ts
 // covers), plus unit tests for the fallback to the low-level form.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { AttributeReader } from '../../../src/netlink';
 import { readExprs } from '../../../src/nftables/expr';
 import { formatExprs } from '../../../src/nftables/format';
+import { ipv6 } from '../../../src/nftables/expr/values';
 import { Expr, Family } from '../../../src/nftables/model';
 import { nft, nftLoad } from '../../support/kernel';
 import { dumpRuleExpressions } from './dump';
@@ -39,6 +41,16 @@ const INET_RULES = [
   'meta l4proto tcp ip saddr 192.168.0.0/16 ip daddr @s4 log flags tcp sequence,options accept',
   'log level debug flags all',
   'ip6 saddr ::/0 ip6 hoplimit 1 drop',
+  'icmp type echo-request accept',
+  'icmp type destination-unreachable icmp code frag-needed accept',
+  'icmpv6 type 133-137 accept',
+  'icmpv6 type packet-too-big accept',
+  'icmp code host-unreachable drop',
+  'ip saddr 10.9.0.0/16 icmp type != echo-request',
+  'ip daddr . meta l4proto . th dport @cc accept',
+  'ip6 daddr . meta l4proto . th dport != @c6 drop',
+  'meta l4proto tcp th dport @p',
+  'meta l4proto != udp',
 ];
 const IP_RULES = ['ip saddr 10.0.0.0/8 tcp dport 22 accept', 'ip daddr 10.1.0.0/16 ip ttl > 10 udp sport 53 drop'];
 
@@ -50,6 +62,9 @@ delete table ip t4
 table inet t {
   set s4 { type ipv4_addr; }
   map vm { type ipv4_addr : verdict; }
+  set cc { type ipv4_addr . inet_proto . inet_service; }
+  set c6 { type ipv6_addr . inet_proto . inet_service; }
+  set p { type inet_service; }
   chain c { }
   chain x {
     type filter hook prerouting priority -150; policy accept;
@@ -131,5 +146,16 @@ describe('formatExprs: fallbacks and what it does not cover', () => {
   it('prints anonymous sets by name and interfaces by index (nft resolves both, we do not)', () => {
     assert.equal(formatExprs(golden('ip saddr { 1.2.3.4, 5.6.7.8 }')), 'ip saddr @__set%d');
     assert.equal(formatExprs(golden('iif "lo"')), 'iif 1');
+  });
+
+  it('writes IPv6 addresses in canonical RFC 5952 form (as the WHATWG URL serializer does)', () => {
+    // Few non-zero groups, so that runs of zeros (the interesting case) are common.
+    const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
+      const bytes = Buffer.alloc(16);
+      groups.forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+      const full = groups.map((g) => g.toString(16)).join(':');
+      assert.equal(`[${ipv6(bytes)}]`, new URL(`http://[${full}]/`).hostname);
+    }), { numRuns: 3000 });
   });
 });
