@@ -2,3 +2,5 @@
 export * from './errors';
 export * from './transaction';
 export * from './client';
+export * from './monitor';
+export * from './trace';
