@@ -13,6 +13,7 @@ import { CompileError } from './errors';
 import * as x from './exprs';
 import { AddrField, IpFamily, PortField } from './exprs';
 import { cutBytes } from './names';
+import { Selector } from '../policy/selector';
 import { cidrAt, Located, Resolver } from './resolver';
 import { MAX_COMMENT, SetRegistry } from './sets';
 
@@ -46,8 +47,8 @@ interface Entity {
   namedPorts: string[];
   notPorts: PortRange[];
   notNamedPorts: string[];
-  /** The entity's selector text for named ports ('' = all()). */
-  namedPortSelector: string;
+  /** Whose named ports count: the entity's selector, or all() without one (Calico's named-port IP sets). */
+  namedPortSelector: Selector;
 }
 
 /** The comment every rule of a policy carries (CONTRACTS.md): the explainer maps rules back by it. */
@@ -195,7 +196,7 @@ function resolveEntity(ctx: RuleContext, e: EntityRule, addr: AddrField, port: P
     namedPorts: ports.named,
     notPorts: notPorts.numeric,
     notNamedPorts: notPorts.named,
-    namedPortSelector: e.selector ?? '',
+    namedPortSelector: ctx.resolver.selector(e.selector, sub('selector')),
   };
 }
 
@@ -311,7 +312,7 @@ function be16(v: number): Buffer {
 
 /** The named-port set for one family, or undefined when no endpoint declares those names there. */
 function namedPortSet(ctx: RuleContext, e: Entity, family: IpFamily, proto: number, names: string[]): string | undefined {
-  const sel = ctx.resolver.selector(e.namedPortSelector, { object: 'named port', field: 'selector' });
+  const sel = e.namedPortSelector;
   const keys = new Map<string, Buffer>();
   for (const name of names) {
     for (const m of ctx.resolver.namedPort(sel, proto, name)) {
