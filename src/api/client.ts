@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as convert from './convert';
 import { statusToError } from './errors';
 import { agentServiceDefinition, type WireMessage } from './proto';
-import { CLAIMED_PID_KEY, CLAIMED_UID_KEY, CLAIMED_USER_KEY } from './server';
+import { CLAIMED_PID_KEY, CLAIMED_UID_KEY, CLAIMED_USER_KEY, ERROR_CODE_KEY } from './metadata';
 import {
   ServiceError,
   type AgentStatus,
@@ -143,7 +143,7 @@ export class ApiClient {
   }
 
   private callError(err: grpc.ServiceError): ServiceError {
-    const hasAgentCode = err.metadata?.get('flockguard-error-code').length > 0;
+    const hasAgentCode = (err.metadata?.get(ERROR_CODE_KEY).length ?? 0) > 0;
     if (!hasAgentCode && err.code === grpc.status.UNAVAILABLE) return transportError(this.socketPath, undefined);
     return statusToError(err);
   }

@@ -2,11 +2,9 @@
 // status with the stable code and policy issues in trailing metadata; the client turns that status
 // back into a ServiceError carrying the same code, message and issues.
 import type { Metadata, ServiceError as GrpcServiceError, StatusObject } from '@grpc/grpc-js';
-import { ServiceError, type ErrorStatus } from './service';
 import type { PolicyIssue } from '../policy/model';
-
-export const ERROR_CODE_KEY = 'flockguard-error-code';
-export const ISSUES_KEY = 'flockguard-issues-bin';
+import { ERROR_CODE_KEY, ISSUES_KEY } from './metadata';
+import { ServiceError, type ErrorStatus } from './service';
 
 // Numeric values of grpc.status, fixed by the gRPC spec (doc/statuscodes.md); kept here so that
 // this mapping does not need grpc-js loaded.

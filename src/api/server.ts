@@ -9,15 +9,12 @@ import * as grpc from '@grpc/grpc-js';
 import * as convert from './convert';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH } from './defaults';
 import { errorToStatus } from './errors';
+import { CLAIMED_PID_KEY, CLAIMED_UID_KEY, CLAIMED_USER_KEY } from './metadata';
 import { agentServiceDefinition, type WireMessage } from './proto';
 import { listenOnSocketFile, prepareSocketPath, resolveGroup } from './socket-file';
 import type { AgentService, CallContext, PeerInfo, StreamSink } from './service';
 
 export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH };
-
-export const CLAIMED_UID_KEY = 'flockguard-claimed-uid';
-export const CLAIMED_PID_KEY = 'flockguard-claimed-pid';
-export const CLAIMED_USER_KEY = 'flockguard-claimed-user';
 
 export interface ApiServerOptions {
   socketPath: string;
