@@ -4,7 +4,7 @@
 // as 'opaque' and re-encodes byte for byte.
 import { AttributeReader, AttributeWriter, NLA_F_NESTED } from '../../netlink';
 import { Expr } from '../model';
-import { ExprCodec } from './codec';
+import { ExprCodec, ExprError } from './codec';
 import { bitwise } from './bitwise';
 import { cmp } from './cmp';
 import { counter } from './counter';
@@ -56,7 +56,7 @@ export function writeExpr(w: AttributeWriter, e: Expr): void {
       return;
     }
     const codec = byType[e.type];
-    if (!codec) throw new Error(`no encoder for expression type ${String((e as { type: unknown }).type)}`);
+    if (!codec) throw new ExprError('(unknown)', 'type', (e as { type: unknown }).type, 'no encoder for this expression type');
     w.string(NFTA_EXPR_NAME, codec.name);
     w.nest(NFTA_EXPR_DATA, () => codec.encode(w, e));
   });
