@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { compile } from '../../src/compiler';
 import { nft } from '../support/kernel';
-import { flushOwnRuleset as flushRuleset } from './netns';
+import { flushRuleset } from '../support/kernel';
 import { representative } from './fixtures';
 import { debugElements, debugExpr, parseNftDebug } from './netlink-debug';
 import { renderRuleset } from './render';

@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { assertOwnNetns } from './netns';
+import { assertPrivateNetns as assertOwnNetns } from '../support/kernel';
 
 export class PacketLab {
   readonly serverIf: string;

@@ -3,7 +3,7 @@
 // or goto needs its target chain to exist first).
 import { NftClient, Transaction } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
-import { assertOwnNetns } from './netns';
+import { assertPrivateNetns as assertOwnNetns } from '../support/kernel';
 
 export async function loadViaNetlink(rs: Ruleset): Promise<void> {
   assertOwnNetns();

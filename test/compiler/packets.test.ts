@@ -8,7 +8,7 @@ import { nft } from '../support/kernel';
 import { gnp, gns, hep, tier } from './fixtures';
 import { PacketLab } from './lab';
 import { loadViaNetlink } from './load';
-import { flushOwnRuleset } from './netns';
+import { flushRuleset as flushOwnRuleset } from '../support/kernel';
 import { renderRuleset } from './render';
 
 /** Packets counted per rule comment, summed over the table's chains. */

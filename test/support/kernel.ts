@@ -23,7 +23,9 @@ export function assertPrivateNetns(): void {
   if (process.env.FLOCKGUARD_TEST_NETNS !== '1') {
     throw new Error('kernel test outside the private test namespace: run it through mocha (see .mocharc.json)');
   }
-  if (process.getuid?.() === 0 && readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net')) {
-    throw new Error('kernel test would touch the host namespace: refusing');
+  // The run was re-executed by `unshare -n` from its parent (private-netns.ts), so our namespace must
+  // differ from the parent's. PID 1's cannot serve: a container's root may not read /proc/1/ns.
+  if (readlinkSync('/proc/self/ns/net') === readlinkSync(`/proc/${process.ppid}/ns/net`)) {
+    throw new Error('kernel test would share its parent\'s network namespace: refusing');
   }
 }
