@@ -24,6 +24,13 @@ export interface ApiServerOptions {
   group?: string | number;
   maxMessageBytes?: number;
   maxConnections?: number;
+  /**
+   * The agent pings each connection after this long without a ping (HTTP/2 PING) and drops it
+   * when no answer comes within the same time: a peer stuck mid-frame, or gone without closing,
+   * cannot hold one of maxConnections for ever. Clients answer pings by themselves, so idle but
+   * live streams (monitor) stay. Default 60 s.
+   */
+  keepaliveMs?: number;
   /** Told about connection-level failures (bad frames, resets); they never reach the service. */
   onConnectionError?: (err: Error) => void;
 }
@@ -137,6 +144,8 @@ export async function startApiServer(service: AgentService, options: ApiServerOp
   const grpcServer = new grpc.Server({
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.keepalive_time_ms': options.keepaliveMs ?? 60_000,
+    'grpc.keepalive_timeout_ms': options.keepaliveMs ?? 60_000,
   });
   grpcServer.addService(agentServiceDefinition(), handlers(service));
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());

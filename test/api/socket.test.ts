@@ -256,3 +256,44 @@ describe('api: hostile input', () => {
     assert.equal(reply.status, '12');
   });
 });
+
+describe('api: stalled peers', () => {
+  let running: RunningAgent;
+
+  beforeEach(async () => {
+    running = await startFakeAgent({ keepaliveMs: 200 });
+  });
+
+  afterEach(async () => {
+    await running.stop();
+  });
+
+  it('drops a peer stuck mid-frame and a silent one once they miss a ping', async () => {
+    const peers = await Promise.all(
+      [true, false].map(async (truncated) => {
+        const peer = net.connect(running.socketPath);
+        peer.on('error', () => undefined);
+        peer.resume();
+        await new Promise((r) => peer.once('connect', r));
+        if (truncated) peer.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 18, 4, 0, 0, 0, 0, 0, 0, 1])]));
+        return peer;
+      }),
+    );
+    assert.deepEqual(await Promise.all(peers.map((p) => waitClosed(p, 5000))), [true, true]);
+  });
+
+  it('keeps an idle monitor stream, whose client answers the pings', async () => {
+    const client = await ApiClient.connect(running.socketPath);
+    try {
+      const stream = client.monitor();
+      const events = stream[Symbol.asyncIterator]();
+      assert.equal((await events.next()).value.type, 'resync');
+      await new Promise((r) => setTimeout(r, 1000)); // five ping intervals without traffic
+      await client.apply({ documents: [{ fileName: 'a', text: NETSET }], dryRun: false, skipUnsupported: false });
+      assert.equal((await events.next()).value.revision, 1);
+      stream.cancel();
+    } finally {
+      client.close();
+    }
+  });
+});
