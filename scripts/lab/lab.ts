@@ -25,6 +25,7 @@ import {
   type Proto,
 } from './plan';
 import { inNamespace, LabError, run, runSync, type ExecOptions, type ExecResult } from './process';
+import { BRIDGE, CLIENT_ADDRESSES, POD_IFACE, ROLES, sysctls, wiring, type Role } from './topology';
 
 export { LabError } from './process';
 export type { ExecResult, ExecOptions } from './process';
@@ -116,8 +117,6 @@ export interface ConnectionRateResult {
 }
 
 const ID_PATTERN = /^[a-z0-9]{1,12}$/;
-const ROLES = ['lan', 'node', 'pod', 'allowed', 'denied'] as const;
-type Role = (typeof ROLES)[number];
 
 /** SIGTERM, then SIGKILL when the process is still there after graceMs. */
 function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
@@ -155,6 +154,7 @@ export class Lab {
   readonly clients: { allowed: LabHost; denied: LabHost };
   readonly service: LabService;
 
+  private readonly nsOf: (role: Role) => string;
   private readonly created: string[] = [];
   private readonly agents = new Map<string, AgentHandle>();
   private readonly children = new Set<ChildProcess>();
@@ -165,9 +165,10 @@ export class Lab {
     this.kubeProxyMode = options.kubeProxyMode;
     this.ipv6 = options.ipv6;
     const ns = (role: Role): string => `${NAMESPACE_PREFIX}${id}-${role}`;
+    this.nsOf = ns;
     const v6 = (address: string): string | undefined => (options.ipv6 ? address : undefined);
     this.namespaces = ROLES.map(ns);
-    this.lan = { ns: ns('lan'), bridge: 'br0' };
+    this.lan = { ns: ns('lan'), bridge: BRIDGE };
     this.node = {
       role: 'node',
       ns: ns('node'),
@@ -176,7 +177,7 @@ export class Lab {
       eth0: 'eth0',
       eth0v4: LAN.nodeV4,
       eth0v6: v6(LAN.nodeV6),
-      podIface: 'vethpod',
+      podIface: POD_IFACE,
       podSideV4: POD_NET.gatewayV4,
       podSideV6: v6(POD_NET.gatewayV6),
       sshPort: PORTS.nodeSsh,
@@ -184,8 +185,8 @@ export class Lab {
     };
     this.pod = { role: 'pod', ns: ns('pod'), v4: POD_NET.podV4, v6: v6(POD_NET.podV6), port: PORTS.target };
     this.clients = {
-      allowed: { role: 'allowed', ns: ns('allowed'), v4: LAN.allowedV4, v6: v6(LAN.allowedV6) },
-      denied: { role: 'denied', ns: ns('denied'), v4: LAN.deniedV4, v6: v6(LAN.deniedV6) },
+      allowed: { role: 'allowed', ns: ns('allowed'), v4: CLIENT_ADDRESSES.allowed.v4, v6: v6(CLIENT_ADDRESSES.allowed.v6) },
+      denied: { role: 'denied', ns: ns('denied'), v4: CLIENT_ADDRESSES.denied.v4, v6: v6(CLIENT_ADDRESSES.denied.v6) },
     };
     this.service = {
       namespace: 'lab',
@@ -378,79 +379,16 @@ export class Lab {
       });
       this.created.push(ns);
     }
-    await Promise.all(this.namespaces.map((ns) => this.configureSysctls(ns)));
-    await this.wire();
+    await Promise.all(ROLES.map((role) => run(inNamespace(this.nsOf(role), ['sysctl', '-q', '-w', ...sysctls(role, this.ipv6)]))));
+    for (const batch of wiring((role) => this.nsOf(role), this.ipv6)) await this.ipBatch(this.nsOf(batch.role), batch.lines);
     await this.startAgents();
     await this.installKubeProxy();
     await this.checkPodReachable();
   }
 
-  private async configureSysctls(ns: string): Promise<void> {
-    const settings = this.ipv6
-      ? [
-          // No duplicate address detection: IPv6 addresses are usable at once.
-          'net.ipv6.conf.all.accept_dad=0',
-          'net.ipv6.conf.default.accept_dad=0',
-          'net.ipv6.conf.all.disable_ipv6=0',
-          'net.ipv6.conf.default.disable_ipv6=0',
-        ]
-      : ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
-    if (ns === this.clients.allowed.ns || ns === this.clients.denied.ns) {
-      // Connection-rate runs reuse client ports still in TIME_WAIT instead of running out of them.
-      settings.push('net.ipv4.tcp_tw_reuse=1');
-    }
-    if (ns === this.node.ns) {
-      settings.push('net.ipv4.ip_forward=1');
-      if (this.ipv6) settings.push('net.ipv6.conf.all.forwarding=1');
-    }
-    await run(inNamespace(ns, ['sysctl', '-q', '-w', ...settings]));
-  }
-
   /** Runs `ip -batch` in a namespace; lines are ip(8) commands without the leading "ip". */
   private async ipBatch(ns: string, lines: string[]): Promise<void> {
     await run(['ip', '-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
-  }
-
-  private async wire(): Promise<void> {
-    const six = this.ipv6;
-    const lan = [
-      'link set lo up',
-      `link add ${this.lan.bridge} type bridge mcast_snooping 0`,
-      `link set ${this.lan.bridge} up`,
-      `link add name node type veth peer name eth0 netns ${this.node.ns}`,
-      `link set node master ${this.lan.bridge} up`,
-    ];
-    for (const c of Object.values(this.clients)) {
-      lan.push(`link add name ${c.role} type veth peer name eth0 netns ${c.ns}`, `link set ${c.role} master ${this.lan.bridge} up`);
-    }
-    await this.ipBatch(this.lan.ns, lan);
-
-    const node = [
-      'link set lo up',
-      'link set eth0 up',
-      `addr add ${LAN.nodeV4}/24 dev eth0`,
-      `link add name ${this.node.podIface} type veth peer name eth0 netns ${this.pod.ns}`,
-      `addr add ${POD_NET.gatewayV4}/24 dev ${this.node.podIface}`,
-      `link set ${this.node.podIface} up`,
-    ];
-    if (six) node.push(`addr add ${LAN.nodeV6}/64 dev eth0 nodad`, `addr add ${POD_NET.gatewayV6}/64 dev ${this.node.podIface} nodad`);
-    await this.ipBatch(this.node.ns, node);
-
-    const pod = ['link set lo up', 'link set eth0 up', `addr add ${POD_NET.podV4}/24 dev eth0`, `route add default via ${POD_NET.gatewayV4}`];
-    if (six) pod.push(`addr add ${POD_NET.podV6}/64 dev eth0 nodad`, `route add default via ${POD_NET.gatewayV6}`);
-    await this.ipBatch(this.pod.ns, pod);
-
-    for (const c of Object.values(this.clients)) {
-      const lines = [
-        'link set lo up',
-        'link set eth0 up',
-        `addr add ${c.v4}/24 dev eth0`,
-        // External IPs and LoadBalancer IPs reach the node the way an upstream router would send them.
-        `route add ${SERVICE_NET.clientRouteV4} via ${LAN.nodeV4}`,
-      ];
-      if (six && c.v6) lines.push(`addr add ${c.v6}/64 dev eth0 nodad`, `route add ${SERVICE_NET.clientRouteV6} via ${LAN.nodeV6}`);
-      await this.ipBatch(c.ns, lines);
-    }
   }
 
   private async startAgents(): Promise<void> {
