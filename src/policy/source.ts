@@ -8,6 +8,7 @@ import jsYaml from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
 import { FieldPath } from './issues';
 import { locateInJson } from './json-locate';
+import { BlockYaml } from './yaml-locate';
 
 export interface SyntaxProblem {
   message: string;
@@ -90,17 +91,23 @@ function lineColumn(text: string, offset: number): LineColumn {
   return { line, column: offset - lineStart + 1 };
 }
 
+/** From this size on, block YAML is first scanned by indentation instead of parsed by `yaml`. */
+export const FAST_YAML_FROM_BYTES = 1_000_000;
+
 /**
  * Finds the line and column of a field in a text's documents. JSON is scanned directly; YAML is
- * parsed with `yaml` on first use (seconds for a multi-megabyte text, so only on the error path).
+ * parsed with `yaml` on first use (seconds for a multi-megabyte text, so only on the error path),
+ * except that a big block-style text is first tried with the indentation scanner.
  */
 export class PositionFinder {
   private documents?: Array<Node | null>;
   private readonly lineCounter = new LineCounter();
+  private blockYaml?: BlockYaml;
 
   constructor(
     private readonly text: string,
     private readonly json = false,
+    private readonly fastYamlFrom = FAST_YAML_FROM_BYTES,
   ) {}
 
   private load(): Array<Node | null> {
@@ -120,6 +127,11 @@ export class PositionFinder {
     if (this.json) {
       const text = stripBom(this.text);
       return index === 0 ? lineColumn(text, locateInJson(text, path, atKey)) : undefined;
+    }
+    if (this.text.length >= this.fastYamlFrom) {
+      this.blockYaml ??= new BlockYaml(stripBom(this.text));
+      const offset = this.blockYaml.locate(index, path, atKey);
+      if (offset !== undefined) return lineColumn(this.blockYaml.text, offset);
     }
     let node: unknown = this.load()[index];
     if (!node) return undefined;

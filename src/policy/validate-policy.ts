@@ -83,7 +83,7 @@ export function checkPolicySpec(c: Checker, value: unknown, path: FieldPath): Gl
   const order = c.number(obj.order, at('order'));
   if (order !== undefined) spec.order = order;
   const selector = checkSelector(c, obj.selector, at('selector'));
-  if (selector !== undefined) spec.selector = selector;
+  if (selector) spec.selector = selector; // '' means all(), as an absent selector does
 
   const ingress = checkRules(c, obj.ingress, at('ingress'));
   let egress: Rule[] | undefined;
