@@ -68,10 +68,11 @@ describe('cli: end to end with the agent process @kernel', () => {
     freshNetns();
     dir = tempDir('e2e');
     writeFiles(dir, {
-      'config.yaml': `db: ${path.join(dir, 'state.db')}\nnodeName: node1\nresyncInterval: 1m\nlogLevel: warn\n`,
+      'config.yaml': 'nodeName: node1\nresyncInterval: 1m\nlogLevel: warn\n',
       'policy/lab.yaml': POLICY,
     });
-    agent = spawn(process.execPath, ['-e', BIN, 'agent', '--config', path.join(dir, 'config.yaml'), '--socket', path.join(dir, 'run', 'flockguard.sock')], {
+    const flags = ['--config', path.join(dir, 'config.yaml'), '--socket', path.join(dir, 'run', 'flockguard.sock'), '--db', path.join(dir, 'state.db')];
+    agent = spawn(process.execPath, ['-e', BIN, 'agent', ...flags], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     agent.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
