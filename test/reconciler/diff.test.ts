@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ElementFlags, NftSet, Rule, SetFlags } from '../../src/nftables/model';
+import { ElementFlags, NftSet, Rule, SetElement, SetFlags } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { learnHandles } from '../../src/reconciler/handles';
 import { PlanOp } from '../../src/reconciler/plan';
@@ -224,5 +224,40 @@ describe('reconciler learnHandles', () => {
   it('says so when an event is missing', () => {
     const view = ruleset([baseChain()], [portRule('prerouting', 22), portRule('prerouting', 80)]);
     assert.equal(learnHandles(view, [{ ...portRule('prerouting', 22), handle: 3n }]), false);
+  });
+});
+
+describe('reconciler element deltas at scale and with long keys', () => {
+  it('finds a one-prefix change in a 150,000-range set, and survives one 300,000-element segment', () => {
+    const ranges: Array<[string, string]> = [];
+    for (let i = 0; i < 150_000; i++) {
+      const x = 2 * i;
+      const net = `${1 + (x >> 16)}.${(x >> 8) & 255}.${x & 255}`;
+      ranges.push([`${net}.0`, `${net}.255`]);
+    }
+    const live = asLive(ruleset([baseChain()], [], [ipv4Set('big', intervalElements(ranges), true)]));
+    const plus = [...ranges, ['203.0.113.0', '203.0.113.255'] as [string, string]];
+    const plan = diff(ruleset([baseChain()], [], [ipv4Set('big', intervalElements(plus), true)]), live);
+    assert.deepEqual(keysOf(plan.ops, 'addElements'), ['cb007100', 'cb007200/end']);
+    assert.deepEqual(keysOf(plan.ops, 'deleteElements'), []);
+    // Filling the gaps makes every range adjacent: one segment, resent whole.
+    const filled: Array<[string, string]> = [[ranges[0]![0], ranges[ranges.length - 1]![1]]];
+    const merged = diff(ruleset([baseChain()], [], [ipv4Set('big', intervalElements(filled), true)]), live);
+    assert.equal(merged.summary.elementsDeleted, 300_000);
+    assert.equal(merged.summary.elementsAdded, 2);
+  });
+
+  it('compares IPv6 keys (16 bytes) exactly, in interval and hash sets', () => {
+    const v6 = (last: number): Buffer => Buffer.from([0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), last]);
+    const set = (elements: SetElement[], interval: boolean): NftSet => ({ ...ipv4Set('v6', elements, interval), keyType: 8, keyLen: 16 });
+    const liveHash = asLive(ruleset([baseChain()], [], [set([{ key: v6(1) }, { key: v6(2) }], false)]));
+    const hashPlan = diff(ruleset([baseChain()], [], [set([{ key: v6(2) }, { key: v6(3) }], false)]), liveHash);
+    assert.deepEqual(keysOf(hashPlan.ops, 'deleteElements'), [v6(1).toString('hex')]);
+    assert.deepEqual(keysOf(hashPlan.ops, 'addElements'), [v6(3).toString('hex')]);
+    const range = (lo: number, endKey: number): SetElement[] => [{ key: v6(lo) }, { key: v6(endKey), flags: ElementFlags.intervalEnd }];
+    const liveIv = asLive(ruleset([baseChain()], [], [set([...range(0x10, 0x20), ...range(0x40, 0x50)], true)]));
+    const ivPlan = diff(ruleset([baseChain()], [], [set([...range(0x10, 0x20), ...range(0x20, 0x30), ...range(0x40, 0x50)], true)]), liveIv);
+    assert.deepEqual(keysOf(ivPlan.ops, 'deleteElements').sort(), [v6(0x10).toString('hex'), `${v6(0x20).toString('hex')}/end`]);
+    assert.equal(keysOf(ivPlan.ops, 'addElements').length, 4);
   });
 });

@@ -31,7 +31,7 @@ function keysByChain(rs: Ruleset): Record<string, string[]> {
 
 function rangesOf(rs: Ruleset, set: string): string[] {
   const s = rs.sets.find((x) => x.name === set)!;
-  return segmentsOf(s.elements ?? []).map((g) => `${g.lo.toString('hex')}-${g.end?.toString('hex') ?? 'max'}`);
+  return segmentsOf(s.elements ?? []).map((g) => `${g.lo}-${g.end ?? 'max'}`);
 }
 
 const tableA = (): Ruleset => ruleset(
