@@ -18,6 +18,7 @@ import { payload } from './payload';
 import { range } from './range';
 
 export { ExprError } from './codec';
+export { dumpedForm } from './dumped';
 
 const NFTA_LIST_ELEM = 1;
 const NFTA_EXPR_NAME = 1;

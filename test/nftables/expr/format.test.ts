@@ -9,7 +9,7 @@ import { formatExprs } from '../../../src/nftables/format';
 import { ipv6 } from '../../../src/nftables/expr/values';
 import { Expr, Family } from '../../../src/nftables/model';
 import { nft, nftLoad } from '../../support/kernel';
-import { dumpRuleExpressions } from './dump';
+import { dumpRuleExpressions } from './raw';
 import { goldenCases, hex } from './golden-cases';
 
 const INET_RULES = [

@@ -1,13 +1,13 @@
-// The kernel as oracle for the decoder: rules that `nft -f` installed are dumped raw from the
-// kernel (dump.ts) and must decode to the expressions of the matching golden case. Where the
-// kernel's dump differs from what nft sent, expectedFromKernel says why.
+// The kernel as oracle for the decoder and for dumpedForm: rules that `nft -f` installed are dumped
+// raw from the kernel (dump.ts) and must decode to the dumped form of the matching golden case's
+// expressions.
 import assert from 'node:assert/strict';
 import { AttributeReader } from '../../../src/netlink';
-import { readExprs } from '../../../src/nftables/expr';
+import { dumpedForm, readExprs } from '../../../src/nftables/expr';
 import { Expr } from '../../../src/nftables/model';
 import { nftLoad } from '../../support/kernel';
-import { dumpRuleExpressions } from './dump';
-import { GoldenCase, goldenCases } from './golden-cases';
+import { appendRule, dumpRuleExpressions } from './raw';
+import { GoldenCase, goldenCases, hex, hostU32 } from './golden-cases';
 
 // Only table inet t is touched (created fresh, deleted after), inside the private test namespace.
 const BASE = `table inet t
@@ -18,31 +18,15 @@ table inet t {
   chain c { }
   chain x { type filter hook prerouting priority -150; policy accept; }
   chain n { type nat hook prerouting priority -100; }
+  chain ours { }
 }
 `;
 
 const chainOf = (c: GoldenCase): string => c.nft.split(' ')[4]!;
 
-/** What the kernel dumps for a case whose dump is not what nft sent. */
+/** What the kernel dumps for a case: dumpedForm, with the kernel's names for anonymous sets. */
 function expectedFromKernel(c: GoldenCase): Expr[] {
-  return c.exprs.map((e): Expr => {
-    if (e.type === 'lookup') {
-      // Set ids live only inside a transaction and are never dumped; anonymous sets get their
-      // number (nf_tables_set_alloc_name). The kernel always dumps FLAGS, 0 decodes as no invert.
-      const dumped = { ...e, set: e.set.replace('%d', '0') };
-      delete dumped.setId;
-      return dumped;
-    }
-    // nft_ct_get_dump puts DIRECTION only for keys that depend on it (addresses, ports).
-    if (e.type === 'ct' && e.key === 'protocol') {
-      const dumped = { ...e };
-      delete dumped.direction;
-      return dumped;
-    }
-    // nft_log_dump: a syslog log always carries its level (default NFT_LOGLEVEL_WARNING 4).
-    if (e.type === 'log' && e.group === undefined && e.level === undefined) return { ...e, level: 4 };
-    return e;
-  });
+  return c.exprs.map(dumpedForm).map((e) => (e.type === 'lookup' ? { ...e, set: e.set.replace('%d', '0') } : e));
 }
 
 /** Attributes the kernel's ->dump adds to what nft sent, by expression name ("type:hex"). */
@@ -83,4 +67,45 @@ describe('nf_tables expressions: decoding what the kernel holds @kernel', () => 
       });
     });
   }
+
+  describe('rules we encode ourselves', () => {
+    const payload = (offset: number, len: number, base: 'network' | 'transport' = 'network'): Expr => ({ type: 'payload', base, offset, len, dreg: 1 });
+    const cmp = (data: string, op: 'eq' | 'neq' = 'eq'): Expr => ({ type: 'cmp', sreg: 1, op, data: hex(data) });
+    const rules: Array<[string, Expr[]]> = [
+      ['a compiled-style rule', [
+        { type: 'meta', key: 'iifname', dreg: 1 }, cmp('657468'),
+        { type: 'meta', key: 'nfproto', dreg: 1 }, cmp('02'),
+        payload(12, 4), { type: 'bitwise', sreg: 1, dreg: 1, len: 4, mask: hex('fff00000'), xor: hex('00000000') }, cmp('0a000000'),
+        { type: 'meta', key: 'l4proto', dreg: 1 }, cmp('06'),
+        payload(2, 2, 'transport'), { type: 'range', sreg: 1, op: 'neq', from: hex('03e8'), to: hex('07d0') },
+        { type: 'ct', key: 'state', dreg: 1 }, { type: 'bitwise', sreg: 1, dreg: 1, len: 4, mask: hex(hostU32(6)), xor: hex(hostU32(0)) }, cmp(hostU32(0), 'neq'),
+        { type: 'counter', packets: 0n, bytes: 0n },
+        { type: 'log', prefix: 'flockguard ' },
+        { type: 'immediate', dreg: 0, verdict: { kind: 'jump', chain: 'c' } },
+      ]],
+      ['a lookup naming a set id as well', [payload(16, 4), { type: 'lookup', set: 's4', sreg: 1, setId: 77, invert: true }]],
+      ['a syslog log with zero flags', [{ type: 'log', flags: 0 }]],
+      ['an nflog log with zero snaplen and queue threshold', [{ type: 'log', group: 3, snaplen: 0, qthreshold: 0 }]],
+      ['a packet limit with burst 0', [{ type: 'limit', rate: 100n, unit: 60n, burst: 0, limitType: 'packets' }]],
+      ['ct protocol with a direction', [{ type: 'ct', key: 'protocol', dreg: 1, direction: 'reply' }, cmp('11')]],
+      ['ct mark set and meta nftrace set', [
+        { type: 'immediate', dreg: 1, data: hex(hostU32(0x2a)) }, { type: 'ct', key: 'mark', sreg: 1 },
+        { type: 'immediate', dreg: 1, data: hex('01') }, { type: 'meta', key: 'nftrace', sreg: 1 },
+      ]],
+      ['a verdict map lookup and a foreign expression', [payload(12, 4), { type: 'lookup', set: 'vm', sreg: 1, dreg: 0 }, { type: 'opaque', name: 'notrack', data: Buffer.alloc(0) }]],
+    ];
+
+    it('the kernel accepts them and dumps back their dumpedForm', async () => {
+      for (const [, exprs] of rules) await appendRule('inet', 't', 'ours', exprs);
+      const dumped = await dumpRuleExpressions('inet', 't', 'ours');
+      assert.equal(dumped.length, rules.length);
+      rules.forEach(([what, exprs], i) => {
+        assert.deepStrictEqual(readExprs(new AttributeReader(dumped[i]!)), exprs.map(dumpedForm), what);
+      });
+    });
+
+    it('names the errno when the kernel refuses one', async () => {
+      await assert.rejects(appendRule('inet', 't', 'ours', [payload(12, 4), { type: 'lookup', set: 'missing', sreg: 1 }]), /errno 2\b/);
+    });
+  });
 });
