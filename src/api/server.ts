@@ -7,14 +7,12 @@
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as convert from './convert';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH } from './defaults';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './defaults';
 import { errorToStatus } from './errors';
 import { CLAIMED_PID_KEY, CLAIMED_UID_KEY, CLAIMED_USER_KEY } from './metadata';
 import { agentServiceDefinition, type WireMessage } from './proto';
 import { listenOnSocketFile, prepareSocketPath, resolveGroup } from './socket-file';
 import type { AgentService, CallContext, PeerInfo, StreamSink } from './service';
-
-export { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SOCKET_PATH };
 
 export interface ApiServerOptions {
   socketPath: string;
