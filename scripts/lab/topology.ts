@@ -65,6 +65,11 @@ export function wiring(nsOf: (role: Role) => string, ipv6: boolean): IpBatch[] {
     `link set ${POD_IFACE} up`,
   ];
   if (ipv6) node.push(`addr add ${LAN.nodeV6}/64 dev eth0 nodad`, `addr add ${POD_NET.gatewayV6}/64 dev ${POD_IFACE} nodad`);
+  // A real node reaches ClusterIPs and LB IPs through its default route, so its own connections get
+  // as far as kube-proxy's nat-output DNAT. Here the service range stands in for that default route
+  // and, like everything in the lab, stays on the lab's LAN.
+  node.push(`route add ${SERVICE_NET.clientRouteV4} dev eth0`);
+  if (ipv6) node.push(`route add ${SERVICE_NET.clientRouteV6} dev eth0`);
 
   const pod = ['link set lo up', 'link set eth0 up', `addr add ${POD_NET.podV4}/24 dev eth0`, `route add default via ${POD_NET.gatewayV4}`];
   if (ipv6) pod.push(`addr add ${POD_NET.podV6}/64 dev eth0 nodad`, `route add default via ${POD_NET.gatewayV6}`);

@@ -97,6 +97,26 @@ for (const mode of MODES) {
       }
     }
 
+    it('the node itself (nat-output) and the pod (hairpin) reach the Service too', async () => {
+      const l = theLab();
+      const targets: Array<[string | undefined, number]> = [
+        [l.node.eth0v4, l.service.nodePort],
+        [l.node.eth0v6, l.service.nodePort],
+        [l.service.clusterIP, l.service.port],
+        [l.service.clusterIPv6, l.service.port],
+        [l.service.loadBalancerIP, l.service.port],
+        [l.service.loadBalancerIPv6, l.service.port],
+      ];
+      for (const from of [l.node, l.pod]) {
+        for (const [address, port] of targets) {
+          assert.ok(address);
+          const r = await l.connect(from, address, port, { timeoutMs: 3000 });
+          assert.ok(r.ok, `from ${from.role}: ${r.detail}`);
+          assert.equal(r.hello?.server, 'pod');
+        }
+      }
+    });
+
     it('a port kube-proxy does not serve is refused by the node (nothing listens on it)', async () => {
       const l = theLab();
       const r = await l.connect(l.clients.allowed, l.node.eth0v4, l.service.nodePort + 1, { timeoutMs: 2000 });
