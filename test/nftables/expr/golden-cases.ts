@@ -10,8 +10,9 @@
 //   }
 //
 // and reassembled from nft's mnl hexdump. Host-order fields (marks, ct state, ifindex) were
-// captured on a little-endian (x86_64) host; hostU32 writes them that way on such a host. The
-// set ids (setId) are the transaction ids nft assigned in that session.
+// captured on a little-endian (x86_64) host, and hostU32 writes them little-endian: the byte
+// comparisons hold anywhere, the kernel tests that use them assume a little-endian host. The set
+// ids (setId) are the transaction ids nft assigned in that session.
 import { Expr, MetaKey, CtKey, CmpOp, PayloadBase, VerdictKind } from '../../../src/nftables/model';
 
 export interface GoldenCase {
@@ -30,7 +31,7 @@ export interface GoldenCase {
 
 export const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 
-/** A u32 in this host's byte order, as the kernel keeps marks, ct state and ifindexes. */
+/** A little-endian u32: host order on the capture host, as the kernel keeps marks, ct state, ifindexes. */
 export function hostU32(v: number): string {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(v);
