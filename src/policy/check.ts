@@ -18,10 +18,22 @@ export function isMapping(value: unknown): value is Mapping {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/**
+ * Findings kept per document. A generated set with a systematic mistake can hold a million bad
+ * entries; past this many, further findings are only counted (see `suppressed`).
+ */
+export const MAX_FINDINGS_PER_DOCUMENT = 1000;
+
 export class Checker {
   readonly findings: Finding[] = [];
+  /** Findings past MAX_FINDINGS_PER_DOCUMENT, counted but not kept. */
+  suppressed = 0;
 
   report(path: FieldPath, code: IssueCode, message: string, value?: unknown, atKey?: boolean): void {
+    if (this.findings.length >= MAX_FINDINGS_PER_DOCUMENT) {
+      this.suppressed++;
+      return;
+    }
     const finding: Finding = { path, code, message };
     if (value !== undefined) finding.value = value;
     if (atKey) finding.atKey = true;

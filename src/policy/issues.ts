@@ -51,6 +51,8 @@ export const IssueCode = {
   BAD_INTERFACE: 'POLICY_BAD_INTERFACE',
   HEP_NO_INTERFACE: 'POLICY_HEP_NO_INTERFACE',
   BAD_DEFAULT_ACTION: 'POLICY_BAD_DEFAULT_ACTION',
+  /** More issues in one document than are listed (the count is in the message). */
+  MORE_ISSUES: 'POLICY_MORE_ISSUES',
 } as const;
 export type IssueCode = (typeof IssueCode)[keyof typeof IssueCode];
 

@@ -7,7 +7,7 @@
 import jsYaml from 'js-yaml';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments } from 'yaml';
 import { FieldPath } from './issues';
-import { locateInJson } from './json-locate';
+import { JsonLocator } from './json-locate';
 import { BlockYaml } from './yaml-locate';
 
 export interface SyntaxProblem {
@@ -80,15 +80,24 @@ export function decodeText(input: string): DecodedText {
   }
 }
 
-/** Line and column (1-based) of an offset, counting only up to it. */
-function lineColumn(text: string, offset: number): LineColumn {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
+/** Line and column (1-based) of offsets in one text, by binary search over line starts found once. */
+class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
-  return { line, column: offset - lineStart + 1 };
+
+  at(offset: number): LineColumn {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
+  }
 }
 
 /** From this size on, block YAML is first scanned by indentation instead of parsed by `yaml`. */
@@ -103,12 +112,19 @@ export class PositionFinder {
   private documents?: Array<Node | null>;
   private readonly lineCounter = new LineCounter();
   private blockYaml?: BlockYaml;
+  private jsonLocator?: JsonLocator;
+  private lines?: LineIndex;
 
   constructor(
     private readonly text: string,
     private readonly json = false,
     private readonly fastYamlFrom = FAST_YAML_FROM_BYTES,
   ) {}
+
+  private lineColumn(text: string, offset: number): LineColumn {
+    this.lines ??= new LineIndex(text);
+    return this.lines.at(offset);
+  }
 
   private load(): Array<Node | null> {
     if (!this.documents) {
@@ -125,13 +141,14 @@ export class PositionFinder {
    */
   locate(index: number, path: FieldPath, atKey = false): LineColumn | undefined {
     if (this.json) {
-      const text = stripBom(this.text);
-      return index === 0 ? lineColumn(text, locateInJson(text, path, atKey)) : undefined;
+      if (index !== 0) return undefined;
+      this.jsonLocator ??= new JsonLocator(stripBom(this.text));
+      return this.lineColumn(this.jsonLocator.text, this.jsonLocator.locate(path, atKey));
     }
     if (this.text.length >= this.fastYamlFrom) {
       this.blockYaml ??= new BlockYaml(stripBom(this.text));
       const offset = this.blockYaml.locate(index, path, atKey);
-      if (offset !== undefined) return lineColumn(this.blockYaml.text, offset);
+      if (offset !== undefined) return this.lineColumn(this.blockYaml.text, offset);
     }
     let node: unknown = this.load()[index];
     if (!node) return undefined;

@@ -229,6 +229,9 @@ export function validateDocument(doc: unknown, options: ValidateOptions = {}): D
   c.fields(doc, [], DOCUMENT_FIELDS);
   const metadata = checkMetadata(c, kind, doc.metadata);
   const spec = checkSpec(c, kind, doc, metadata);
+  if (c.suppressed) {
+    c.findings.push({ path: [], code: IssueCode.MORE_ISSUES, message: `${c.suppressed} more issues in this document are not listed`, value: c.suppressed });
+  }
   if (c.failed || !spec) return withObject({ findings: c.findings });
   return withObject({ resource: { apiVersion: API_VERSION, kind, metadata, spec } as Resource, findings: [] });
 }

@@ -308,6 +308,20 @@ describe('policy parsing', () => {
     assert.deepEqual(result.resources, []);
   });
 
+  it('lists the first 1000 issues of a document with their positions and counts the rest', () => {
+    const nets = Array.from({ length: 1500 }, (_, i) => `010.0.${i >> 8}.${i & 255}`);
+    const asYaml = `kind: GlobalNetworkSet\napiVersion: projectcalico.org/v3\nmetadata: {name: s}\nspec:\n  nets:\n${nets.map((n) => `  - ${n}\n`).join('')}`;
+    const asJson = JSON.stringify(networkSet(nets), null, 1);
+    for (const [text, line999] of [[asYaml, 5 + 1000], [asJson, 9 + 999]] as const) {
+      const { issues } = parsePolicyText(text, { file: 'f' });
+      assert.equal(issues.length, 1001);
+      assert.deepEqual(issues[999].field, 'spec.nets[999]');
+      assert.equal(issues[999].position?.line, line999);
+      assert.deepEqual(issueSummary(issues.slice(1000)), [['POLICY_MORE_ISSUES', '']]);
+      assert.match(issues[1000].message, /^500 more issues/);
+    }
+  });
+
   it('carries the bad value in each issue', () => {
     const [issue] = parseDocs(withPort('70000')).issues;
     assert.equal(issue.value, '70000');
