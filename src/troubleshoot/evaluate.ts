@@ -54,6 +54,11 @@ class Registers {
   }
 }
 
+/** The table holds something the model cannot follow (an unknown chain or set, an opaque expression, a loop). */
+export class EvaluateError extends Error {
+  readonly code = 'EXPLAIN_UNSUPPORTED';
+}
+
 type RuleOutcome = { kind: 'break' } | { kind: 'next' } | { kind: 'verdict'; verdict: Verdict };
 
 export function evaluate(table: Ruleset, packet: Packet): Evaluation {
@@ -128,11 +133,11 @@ function runBaseChain(
         index++;
     }
   }
-  throw new Error(`evaluation of chain ${base.name} did not terminate (a jump loop?)`);
+  throw new EvaluateError(`evaluation of chain ${base.name} did not terminate (a jump loop?)`);
 }
 
 function requireChain(chains: Map<string, Chain>, name: string | undefined): string {
-  if (!name || !chains.has(name)) throw new Error(`jump to unknown chain ${name}`);
+  if (!name || !chains.has(name)) throw new EvaluateError(`jump to unknown chain ${name}`);
   return name;
 }
 
@@ -185,7 +190,7 @@ function runExpr(e: Expr, regs: Registers, sets: Map<string, NftSet>, packet: Pa
     case 'limit':
       return undefined;
     case 'opaque':
-      throw new Error(`cannot evaluate expression "${e.name}"`);
+      throw new EvaluateError(`cannot evaluate expression "${e.name}"`);
   }
 }
 
@@ -203,7 +208,7 @@ function compare(v: Buffer, op: string, data: Buffer): boolean {
 
 function lookup(e: Extract<Expr, { type: 'lookup' }>, regs: Registers, sets: Map<string, NftSet>): RuleOutcome | undefined {
   const set = sets.get(e.set);
-  if (!set) throw new Error(`lookup in unknown set ${e.set}`);
+  if (!set) throw new EvaluateError(`lookup in unknown set ${e.set}`);
   const key = regs.read(e.sreg, set.keyLen);
   const found = findElement(set, key);
   if (Boolean(found) === Boolean(e.invert)) return { kind: 'break' };

@@ -15,6 +15,7 @@ export interface PacketSpec {
   dport?: number;
   icmpType?: number;
   icmpCode?: number;
+  /** Default: what conntrack makes of a first packet of this kind (conntrackStateOf). */
   ctState?: CtState;
   mark?: number;
 }
@@ -58,9 +59,36 @@ export function buildPacket(spec: PacketSpec): Packet {
     l4proto,
     network,
     transport: transportHeader(l4proto, spec),
-    ctState: spec.ctState ?? 'new',
+    ctState: spec.ctState ?? conntrackStateOf(family, l4proto, spec.icmpType ?? defaultIcmpType(l4proto)),
     mark: spec.mark ?? 0,
   };
+}
+
+/**
+ * The ct state conntrack gives the first packet of a flow, as explain assumes one: `new`, except for
+ * ICMP messages conntrack cannot start a flow with. ICMPv6 neighbour discovery and MLD are left
+ * untracked (nf_conntrack_proto_icmpv6.c noct_valid_new); other ICMP types outside valid_new, and
+ * error messages without a tracked inner packet, get no conntrack entry, which `ct state` reads as
+ * invalid (nf_conntrack_proto_icmp.c, icmpv6.c; nft_ct.c nft_ct_get_eval).
+ */
+export function conntrackStateOf(family: 4 | 6, l4proto: number, icmpType: number | undefined): CtState {
+  if (l4proto === 1 && family === 4) return ICMP_NEW.has(icmpType ?? -1) ? 'new' : 'invalid';
+  if (l4proto === 58 && family === 6) {
+    if (ICMPV6_UNTRACKED.has(icmpType ?? -1)) return 'untracked';
+    return ICMPV6_NEW.has(icmpType ?? -1) ? 'new' : 'invalid';
+  }
+  return 'new';
+}
+
+/** Echo, timestamp, information and address-mask requests. */
+const ICMP_NEW = new Set([8, 13, 15, 17]);
+/** Echo request and node information query. */
+const ICMPV6_NEW = new Set([128, 139]);
+/** MLD query/report/done, router/neighbour solicitation and advertisement, MLDv2 report. */
+const ICMPV6_UNTRACKED = new Set([130, 131, 132, 133, 134, 135, 136, 143]);
+
+function defaultIcmpType(l4proto: number): number | undefined {
+  return l4proto === 1 ? 8 : l4proto === 58 ? 128 : undefined;
 }
 
 function address(flag: string, text: string): { family: 4 | 6; addr: Buffer } {
@@ -94,11 +122,16 @@ function ipv6Header(src: Buffer, dst: Buffer, proto: number): Buffer {
 function transportHeader(proto: number, spec: PacketSpec): Buffer {
   const t = Buffer.alloc(20);
   if (proto === 1 || proto === 58) {
-    t[0] = spec.icmpType ?? (proto === 1 ? 8 : 128);
+    t[0] = spec.icmpType ?? defaultIcmpType(proto) ?? 0;
     t[1] = spec.icmpCode ?? 0;
   } else {
     t.writeUInt16BE(spec.sport ?? 40000, 0);
     t.writeUInt16BE(spec.dport ?? 0, 2);
+    // A TCP SYN (data offset 5 words): the first packet of a connection, which is what explain asks about.
+    if (proto === 6) {
+      t[12] = 0x50;
+      t[13] = 0x02;
+    }
   }
   return t;
 }
