@@ -118,6 +118,9 @@ export class Reconciler extends EventEmitter {
   private readonly ownRules = new Map<number, Rule[]>();
   /** Recent generations the monitor saw that did not touch our table (ours included). */
   private readonly cleanGenerations = new Set<number>();
+  /** The last generation the monitor delivered, and how many times it reported lost events. */
+  private lastSeenGeneration: number | undefined;
+  private lostEvents = 0;
   private readonly st: ReconcilerStatus = { inSync: false, driftRepairs: 0, recentRepairs: [], warnings: [] };
 
   constructor(private readonly opts: ReconcilerOptions) {
@@ -247,12 +250,15 @@ export class Reconciler extends EventEmitter {
   }
 
   /**
-   * Fills in the handles of the rules our last commit inserted from its NEWRULE events, waiting a
-   * little for the monitor to deliver them. False: read the table back instead.
+   * Fills in the handles of the rules our last commit inserted from its NEWRULE events, waiting for
+   * the monitor to deliver them (a commit of 200,000 elements is 200,000 events to decode first).
+   * False, so that the table is read back, when the events were lost or do not come.
    */
   private async awaitOwnHandles(v: View): Promise<boolean> {
-    const deadline = performance.now() + 250;
-    while (!this.ownRules.has(v.generation) && performance.now() < deadline && this.view === v) {
+    const deadline = performance.now() + 5000;
+    const lost = this.lostEvents;
+    const skipped = (): boolean => this.lastSeenGeneration !== undefined && this.lastSeenGeneration > v.generation;
+    while (!this.ownRules.has(v.generation) && !skipped() && this.lostEvents === lost && this.view === v && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2));
     }
     const added = this.ownRules.get(v.generation);
@@ -335,6 +341,12 @@ export class Reconciler extends EventEmitter {
   }
 
   private onGeneration(g: GenerationEvent): void {
+    const prev = this.lastSeenGeneration;
+    this.lastSeenGeneration = g.id;
+    if (prev !== undefined && g.id > prev + 1) {
+      // Generations are consecutive (K-api nf_tables_commit): whole transactions' events were lost.
+      this.onLostEvents(`generations ${prev + 1}..${g.id - 1} were not seen`);
+    }
     const ours = g.events.filter((e) => e.family === this.opts.family && e.table === this.opts.table);
     const v = this.view;
     if (g.pid === process.pid) {
@@ -369,9 +381,11 @@ export class Reconciler extends EventEmitter {
   }
 
   private onLostEvents(reason: string): void {
+    this.lostEvents++;
+    if (this.stopped) return;
     this.view = undefined;
     this.warn(`monitor lost events (${reason}): reading the table back`);
-    if (!this.stopped) void this.resync('lost monitor events').catch(() => undefined);
+    void this.resync('lost monitor events').catch(() => undefined);
   }
 
   private repair(): Promise<void> {
