@@ -51,6 +51,7 @@ export const NETLINK_NETFILTER = 12;
 /** netlink_sendmsg refuses a datagram longer than sk_sndbuf - 32 with EMSGSIZE (af_netlink.c). */
 const SNDBUF_OVERHEAD = 32;
 const MAX_SNAPSHOT_ATTEMPTS = 20;
+const ENOENT = 2;
 /** Large enough that the kernel's reply to it raises the socket's dump chunk size to its 32 KiB cap. */
 const PRIME_BYTES = 33 * 1024;
 /** An attribute type above every nf_tables policy's maximum: parsed past and ignored. */
@@ -271,7 +272,7 @@ export class NftClient {
       if (m.seq !== seq) continue;
       if (m.type === NLMSG_ERROR) {
         const body = parseErrorBody(m);
-        if (body.errno === 2 /* ENOENT */) return undefined;
+        if (body.errno === ENOENT) return undefined;
         failOnError(m, 'GETTABLE', `table ${family} ${name}`);
         continue;
       }
@@ -331,6 +332,8 @@ export class NftClient {
     const out: NftMessage[] = [];
     for (const m of replies) {
       if (m.seq !== seq) continue;
+      // An object found by an earlier dump of this snapshot and gone now: someone committed since.
+      if (m.type === NLMSG_ERROR && parseErrorBody(m).errno === ENOENT) throw new DumpRace();
       failOnError(m, operation, 'dump');
       const nm = parseNftMessage(m);
       if (!nm) continue;

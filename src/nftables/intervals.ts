@@ -34,7 +34,8 @@ export function rangesToElements(ranges: Array<[lo: Buffer, hi: Buffer]>, opts: 
 }
 
 function checkedSort(ranges: Array<[Buffer, Buffer]>): Array<[Buffer, Buffer]> {
-  const sorted = [...ranges].sort((a, b) => Buffer.compare(a[0], b[0]));
+  // Lists usually arrive sorted (a compiler normalises them); sort a copy only when they are not.
+  const sorted = isSorted(ranges) ? ranges : [...ranges].sort((a, b) => Buffer.compare(a[0], b[0]));
   for (let i = 0; i < sorted.length; i++) {
     const [lo, hi] = sorted[i];
     if (lo.length !== hi.length || lo.length !== sorted[0][0].length) {
@@ -78,6 +79,11 @@ export function elementsToRanges(elems: SetElement[]): Array<[Buffer, Buffer]> {
   }
   if (open) out.push([open, Buffer.alloc(open.length, 0xff)]);
   return out;
+}
+
+function isSorted(ranges: Array<[Buffer, Buffer]>): boolean {
+  for (let i = 1; i < ranges.length; i++) if (Buffer.compare(ranges[i - 1][0], ranges[i][0]) > 0) return false;
+  return true;
 }
 
 function isZero(b: Buffer): boolean {

@@ -2,7 +2,8 @@
 // nft_add_set_elem, nf_tables_fill_setelem). A nest's length is 16 bits, so long element lists are
 // split over several messages of the same batch, each with its own seq, the way nft does
 // (mnl.c mnl_nft_setelem_batch; gnft keeps 65535 - 1024 bytes per message, PR #303).
-import { AttributeReader, AttributeWriter, NLA_HDRLEN, NLA_TYPE_MASK, align4, endMessage } from '../netlink';
+import { AttributeReader, AttributeWriter, endMessage } from '../netlink';
+import { NLA_HDRLEN, NLA_TYPE_MASK } from '../netlink/constants';
 import { NFTA_SET_ELEM, NFTA_SET_ELEM_LIST, familyNumber } from './constants';
 import { NFTA_DATA_VALUE, readData, writeData } from './data';
 import { NftCodecError, NftMessage, beginNftMessage, requireFamily, requireString } from './message';
@@ -112,7 +113,7 @@ function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: number,
     const len = buf.readUInt16LE(pos);
     if (len < NLA_HDRLEN || pos + len > end) throw new NftCodecError(`truncated set element attribute at offset ${pos}`);
     fn(buf.readUInt16LE(pos + 2) & NLA_TYPE_MASK, pos + NLA_HDRLEN, pos + len);
-    pos += align4(len);
+    pos += (len + 3) & ~3;
   }
 }
 
