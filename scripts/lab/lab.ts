@@ -118,6 +118,27 @@ export interface ConnectionRateResult {
 
 const ID_PATTERN = /^[a-z0-9]{1,12}$/;
 
+/** Kills a leftover process; one that is already gone is fine. */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // ESRCH: it ended meanwhile.
+  }
+}
+
+/**
+ * Applies name=value settings by writing /proc/sys inside the namespace (what sysctl -w does),
+ * with sh only, so the lab does not need procps.
+ */
+function sysctlCommand(settings: string[]): string[] {
+  const writes = settings.map((s) => {
+    const [name, value] = s.split('=');
+    return `echo ${value} > /proc/sys/${name.replace(/\./g, '/')}`;
+  });
+  return ['sh', '-e', '-c', writes.join('\n')];
+}
+
 /** SIGTERM, then SIGKILL when the process is still there after graceMs. */
 function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -359,7 +380,7 @@ export class Lab {
     this.agents.clear();
     for (const ns of [...this.created].reverse()) {
       for (const pid of runSync(['ip', 'netns', 'pids', ns]).stdout.split(/\s+/).filter(Boolean)) {
-        runSync(['kill', '-KILL', pid]);
+        killQuietly(Number(pid));
       }
       runSync(['ip', 'netns', 'del', ns]);
     }
@@ -379,7 +400,7 @@ export class Lab {
       });
       this.created.push(ns);
     }
-    await Promise.all(ROLES.map((role) => run(inNamespace(this.nsOf(role), ['sysctl', '-q', '-w', ...sysctls(role, this.ipv6)]))));
+    await Promise.all(ROLES.map((role) => run(inNamespace(this.nsOf(role), sysctlCommand(sysctls(role, this.ipv6))))));
     for (const batch of wiring((role) => this.nsOf(role), this.ipv6)) await this.ipBatch(this.nsOf(batch.role), batch.lines);
     await this.startAgents();
     await this.installKubeProxy();
@@ -447,7 +468,7 @@ export class Lab {
   private async killLeftovers(ns: string): Promise<void> {
     const r = await run(['ip', 'netns', 'pids', ns], { allowFailure: true });
     for (const pid of r.stdout.split(/\s+/).filter(Boolean)) {
-      await run(['kill', '-KILL', pid], { allowFailure: true });
+      killQuietly(Number(pid));
     }
   }
 }
