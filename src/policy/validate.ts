@@ -161,13 +161,16 @@ function checkTierSpec(c: Checker, value: unknown, name: string): TierSpec {
   const spec: TierSpec = {};
   const order = c.number(obj.order, ['spec', 'order']);
   if (order !== undefined) spec.order = order;
-  // libcalico-go validateTier: the default tier is pinned at order 1,000,000.
+  // libcalico-go validateTier and tier.go: the default tier is pinned at order 1,000,000, action Deny.
   if (name === 'default' && order !== 1_000_000) {
     c.report(['spec', 'order'], IssueCode.BAD_ORDER, 'the default tier must have order 1000000', obj.order);
   }
   const action = obj.defaultAction ?? 'Deny';
   if (action === 'Deny' || action === 'Pass') spec.defaultAction = action;
   else c.report(['spec', 'defaultAction'], IssueCode.BAD_DEFAULT_ACTION, `${showValue(action)} is not a tier defaultAction (Deny or Pass)`, action);
+  if (name === 'default' && action === 'Pass') {
+    c.report(['spec', 'defaultAction'], IssueCode.BAD_DEFAULT_ACTION, 'the default tier must have defaultAction Deny', action);
+  }
   return spec;
 }
 

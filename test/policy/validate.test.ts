@@ -148,6 +148,7 @@ describe('policy validation refusals', () => {
       ['a tier defaultAction Allow', tier({ defaultAction: 'Allow' }), [['POLICY_BAD_DEFAULT_ACTION', 'spec.defaultAction']]],
       ['a tier order as a string', tier({ order: 'first' }), [['POLICY_BAD_TYPE', 'spec.order']]],
       ['the default tier at another order', tier({ order: 5 }, 'default'), [['POLICY_BAD_ORDER', 'spec.order']]],
+      ['the default tier passing', tier({ order: 1000000, defaultAction: 'Pass' }, 'default'), [['POLICY_BAD_DEFAULT_ACTION', 'spec.defaultAction']]],
     ]);
   });
 });
