@@ -11,12 +11,14 @@ import {
   ObjectResult, PeerInfo, RevisionSummary, RollbackRequest, RuleCounter, ServiceError, StreamSink, TraceLine, TraceRequest,
 } from '../api/service';
 import { CompileError, compile } from '../compiler';
-import { Ruleset } from '../nftables/model';
+import { NftTracer } from '../kernel/trace';
+import { Rule, Ruleset } from '../nftables/model';
 import { parsePolicyText } from '../policy/parse';
 import { PolicyIssue, Resource, resourceKey } from '../policy/model';
-import { Reconciler } from '../reconciler/reconciler';
+import { Reconciler, SyncResult } from '../reconciler/reconciler';
 import { Actor, Store, canonicalJson } from '../store';
 import { explainPacket } from './explain';
+import { traceLine, traceRules, withTraceRules } from './trace';
 import { canonicalKind, changeNetset, hasChanges, mergeApply, objectResults, removeRefs } from './resources';
 
 export interface AgentServiceOptions {
@@ -66,6 +68,9 @@ export class FlockguardService implements AgentService {
   /** The ruleset the kernel holds for the current revision (what a failed store write reverts to). */
   private applied: Ruleset | undefined;
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
+  /** Marking rules of the traces running now, by trace. */
+  private readonly traces = new Map<number, Rule[]>();
+  private traceSeq = 0;
 
   constructor(private readonly store: Store, private readonly reconciler: Reconciler, private readonly opts: AgentServiceOptions) {
     reconciler.on('commit', (c: { reason: string; generation: number; revision?: number }) =>
@@ -79,7 +84,7 @@ export class FlockguardService implements AgentService {
     await this.serial(async () => {
       const current = this.store.current();
       const ruleset = this.compileOrThrow(current?.resources ?? []);
-      await this.reconciler.apply(ruleset, current?.revision);
+      await this.push(ruleset, current?.revision);
       this.applied = ruleset;
     });
   }
@@ -195,8 +200,43 @@ export class FlockguardService implements AgentService {
     return { counters, time: new Date().toISOString() };
   }
 
-  async trace(_req: TraceRequest, _sink: StreamSink<TraceLine>): Promise<void> {
-    throw new ServiceError('UNIMPLEMENTED', 'trace is not available in this agent build', { status: 'FAILED_PRECONDITION' });
+  /**
+   * Streams the kernel's trace of matching packets through our table until the timeout (default
+   * 60 s) or the client goes away. The marking rules are pushed for that time only.
+   */
+  async trace(req: TraceRequest, sink: StreamSink<TraceLine>, ctx: CallContext): Promise<void> {
+    const table = this.applied?.table.name;
+    if (!table) throw new ServiceError('FAILED_PRECONDITION', 'trace: no policy is installed yet', { status: 'FAILED_PRECONDITION' });
+    const rules = traceRules(req, table);
+    const tracer = NftTracer.open();
+    tracer.on('trace', (t) => {
+      if (t.family === 'inet' && t.table === table) sink.write(traceLine(t, this.reconciler.ruleComment(t.chain, t.ruleHandle)));
+    });
+    tracer.on('lost', (reason) => sink.write({ time: new Date().toISOString(), traceId: '', chain: '', text: `some trace events were lost: ${reason}` }));
+    const id = ++this.traceSeq;
+    try {
+      this.traces.set(id, rules);
+      await this.serial(() => this.push(this.applied!, this.store.history(1)[0]?.revision));
+      this.opts.logger.info('trace started', { ...req, uid: ctx.peer.uid, pid: ctx.peer.pid });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, req.timeoutMs ?? 60_000);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+        if (ctx.signal.aborted) resolve();
+      });
+    } finally {
+      this.traces.delete(id);
+      tracer.close();
+      await this.serial(() => this.push(this.applied!, this.store.history(1)[0]?.revision)).catch((err: Error) =>
+        this.opts.logger.error(`could not remove the trace rules: ${err.message}`));
+    }
+  }
+
+  /** Pushes `ruleset` plus the marking rules of running traces. */
+  private push(ruleset: Ruleset, revision: number | undefined): Promise<SyncResult> {
+    return this.reconciler.apply(withTraceRules(ruleset, [...this.traces.values()].flat()), revision);
   }
 
   /** Streams revision, drift and resync events until the client goes away. */
@@ -269,7 +309,7 @@ export class FlockguardService implements AgentService {
         warnings: change.warnings, dryRun,
       });
       if (dryRun || !ruleset) return result(current?.revision ?? 0, false);
-      await this.reconciler.apply(ruleset, current?.revision);
+      await this.push(ruleset, current?.revision);
       const actor = actorOf(ctx.peer);
       let revision: number;
       try {
@@ -278,7 +318,7 @@ export class FlockguardService implements AgentService {
           : this.store.commit({ resources: change.next, source: change.source, actor, comment: change.comment }).revision;
       } catch (err) {
         this.opts.logger.error(`store write failed, putting the previous ruleset back: ${(err as Error).message}`);
-        if (this.applied) await this.reconciler.apply(this.applied, current?.revision).catch(() => undefined);
+        if (this.applied) await this.push(this.applied, current?.revision).catch(() => undefined);
         throw err;
       }
       this.applied = ruleset;

@@ -211,6 +211,12 @@ export class Reconciler extends EventEmitter {
     return (await this.kernel().dumpTable(this.opts.family, this.opts.table)).ruleset;
   }
 
+  /** The comment of one of our rules, from the committed view (for trace output). */
+  ruleComment(chain: string, handle: bigint | undefined): string | undefined {
+    if (handle === undefined) return undefined;
+    return this.view?.ruleset?.rules.get(chain)?.find((r) => r.handle === handle)?.comment;
+  }
+
   status(): ReconcilerStatus {
     return { ...this.st, recentRepairs: [...this.st.recentRepairs], warnings: [...this.st.warnings] };
   }

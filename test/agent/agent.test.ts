@@ -2,11 +2,13 @@
 // test run's private namespace.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningAgent, runAgent } from '../../src/agent/main';
 import { AgentOptions } from '../../src/agent/options';
 import { ApiClient } from '../../src/api/client';
+import { TraceLine } from '../../src/api/service';
 import { compile } from '../../src/compiler';
 import { NftClient } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
@@ -78,6 +80,18 @@ async function assertKernelMatchesStore(db: string): Promise<void> {
   } finally {
     store.close();
   }
+}
+
+/** One TCP SYN to 127.0.0.1:port (refused, but it crosses prerouting on lo). */
+function knock(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('error', () => resolve());
+    s.on('connect', () => {
+      s.destroy();
+      resolve();
+    });
+  });
 }
 
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -199,6 +213,23 @@ describe('flockguard agent @kernel', () => {
     assert.equal(back.revision, 3);
     const got = await c.get({ kind: 'GlobalNetworkSet', name: 'blocked' });
     assert.deepEqual((got.resources[0] as { spec: { nets: string[] } }).spec.nets, ['10.0.0.0/8']);
+    await assertKernelMatchesStore(options.db);
+  });
+
+  it('traces a packet through the policy, then takes its marking rules away', async () => {
+    const c = await start();
+    await c.apply(doc());
+    const lines: TraceLine[] = [];
+    const abort = new AbortController();
+    const tracing = agent!.service.trace({ dst: '127.0.0.1', dport: 80, timeoutMs: 10_000 }, { write: (l) => lines.push(l) }, { peer: { claimed: true }, signal: abort.signal });
+    await until('the trace rules', async () => nft(['list', 'chain', 'inet', 'flockguard', 'prerouting']).includes('flockguard trace'));
+    await until('a trace of the allowed SYN', async () => {
+      await knock(80);
+      return lines.some((l) => l.policy === 'deny-blocked' && l.ruleIndex === 1);
+    });
+    abort.abort();
+    await tracing;
+    assert.ok(lines.every((l) => l.chain === '' || /^inet flockguard /.test(l.text)));
     await assertKernelMatchesStore(options.db);
   });
 });
