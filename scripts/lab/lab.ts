@@ -12,7 +12,7 @@ import { AgentHandle } from './agent-client';
 import { guard, unguard } from './exit-guard';
 import { renderKubeProxyIptables } from './kube-proxy-iptables';
 import { renderKubeProxyNftables } from './kube-proxy-nftables';
-import { removeOwner, writeOwner } from './owner';
+import { claimOwner, removeOwner } from './owner';
 import {
   familyPlan,
   labService,
@@ -237,6 +237,7 @@ export class Lab {
     if (!ID_PATTERN.test(id)) {
       throw new LabError('LAB_BAD_OPTION', `id must match ${ID_PATTERN}, got ${JSON.stringify(id)}`);
     }
+    claimOwner(id);
     const lab = new Lab(options, id);
     guard(lab);
     try {
@@ -392,7 +393,6 @@ export class Lab {
   // ---------------------------------------------------------------- construction
 
   private async build(): Promise<void> {
-    writeOwner(this.id);
     for (const ns of this.namespaces) {
       // An existing namespace of that name is someone else's: fail (and leave it alone).
       await run(['ip', 'netns', 'add', ns]).catch((err: Error) => {

@@ -114,17 +114,30 @@ describe('lab @kernel: cleanup', () => {
   it('a failing create removes what it made and leaves a namespace it did not make', async () => {
     const id = `t${process.pid}`.slice(0, 12);
     const foreign = `fglab-${id}-denied`;
-    // Owned by this run, so a concurrent run's cleanup.sh leaves it alone.
-    writeOwner(id);
     execFileSync('ip', ['netns', 'add', foreign]);
     leftovers.push(foreign, ...['lan', 'node', 'pod', 'allowed'].map((r) => `fglab-${id}-${r}`));
     await assert.rejects(Lab.create({ kubeProxyMode: 'nftables', ipv6: true, id }), { code: 'LAB_NAMESPACE_EXISTS' });
-    writeOwner(id); // the failed create removed its record
+    // Owned by this run again (the failed create removed its record), so a concurrent run's
+    // cleanup.sh leaves the foreign namespace alone until afterEach removes it.
+    writeOwner(id);
     const now = listNamespaces();
     assert.deepEqual(
       now.filter((ns) => ns.startsWith(`fglab-${id}-`)),
       [foreign],
     );
+  });
+
+  it('refuses the id of a running lab, and leaves that lab alone', async () => {
+    const first = await Lab.create({ kubeProxyMode: 'nftables', ipv6: false });
+    leftovers.push(...first.namespaces);
+    try {
+      await assert.rejects(Lab.create({ kubeProxyMode: 'iptables', ipv6: false, id: first.id }), { code: 'LAB_ID_IN_USE' });
+      assert.ok(existsSync(ownerFile(first.id)), 'the running lab keeps its owner record');
+      const r = await first.connect(first.clients.allowed, first.node.eth0v4, first.service.nodePort);
+      assert.ok(r.ok, r.detail);
+    } finally {
+      await first.destroy();
+    }
   });
 
   it('rejects a bad id before creating anything', async () => {
