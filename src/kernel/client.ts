@@ -41,6 +41,7 @@ import {
   encodeGetGen,
   familyNumber,
   nftMsgName,
+  nftMsgType,
   parseNftMessage,
 } from '../nftables';
 import { Family, NftSet, Ruleset, Table } from '../nftables/model';
@@ -327,7 +328,7 @@ export class NftClient {
     const start = beginNftMessage(w, { msg, flags: NLM_F_DUMP, seq, family });
     fill?.(w);
     endMessage(w, start);
-    const operation = nftMsgName((10 << 8) | msg) ?? `message ${msg}`;
+    const operation = nftMsgName(nftMsgType(msg)) ?? `message ${msg}`;
     const replies = await this.exchangeOrThrow(w.toBuffer(), seq, operation);
     const out: NftMessage[] = [];
     for (const m of replies) {

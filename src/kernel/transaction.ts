@@ -169,12 +169,11 @@ export class Transaction {
     if (!elements.length) return this;
     const id = this.setIds.get(setKey(s));
     const ref = { family: s.family, table: s.table, name: s.name, id };
-    const object = `${describeSet(s)} (${elements.length} elements)`;
     this.ops++;
     const seqs = this.guard(() => encodeSetElements(this.w, ref, elements, { msg, flags }, nextSeq));
     seqs.forEach((seq, i) => {
       const part = seqs.length > 1 ? `, message ${i + 1} of ${seqs.length}` : '';
-      this.entries.set(seq, { operation, object: object.replace(/\)$/, `${part})`) });
+      this.entries.set(seq, { operation, object: `${describeSet(s)} (${elements.length} elements${part})` });
     });
     return this;
   }

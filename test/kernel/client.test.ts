@@ -116,6 +116,26 @@ describe('NftClient against the kernel @kernel', () => {
     assert.equal((await client.getGeneration()).id, genBefore);
   });
 
+  it('names the set when deleting an element it does not hold, and lists every error of the batch', async () => {
+    nftLoad(FIXTURE_NFT);
+    const before = nft(['list', 'ruleset']);
+    const hosts = fixtureModel().sets[3];
+    const tx = new Transaction()
+      .deleteElements(hosts, [{ key: Buffer.from([10, 7, 7, 7]) }])
+      .deleteChain({ family: 'inet', table: 'fgtest', name: 'no-such-chain' });
+    await assert.rejects(client.commit(tx), (err: NftError) => {
+      assert.equal(err.operation, 'DELSETELEM');
+      assert.equal(err.object, 'inet fgtest set hosts (1 elements)');
+      assert.equal(err.errnoName, 'ENOENT');
+      assert.deepEqual(err.errors?.map((e) => `${e.operation} ${e.object} ${e.errnoName}`), [
+        'DELSETELEM inet fgtest set hosts (1 elements) ENOENT',
+        'DELCHAIN inet fgtest chain no-such-chain ENOENT',
+      ]);
+      return true;
+    });
+    assert.equal(nft(['list', 'ruleset']), before);
+  });
+
   it('refuses a batch when another writer committed after our dump (NFT_GENERATION_CHANGED), and applies it after a re-dump', async () => {
     nftLoad(FIXTURE_NFT);
     const { generation } = await client.dumpTable('inet', 'fgtest');
