@@ -163,7 +163,7 @@ function traceRuleCheck(ours: Ruleset | undefined): DoctorCheck {
   return {
     name: 'trace-rules',
     ok: false,
-    detail: `${left.length} trace rule(s) installed (${[...new Set(left.map((r) => r.comment))].join(', ')}): a trace is running, or one ended without cleaning up (the next sync removes them)`,
+    detail: `${left.length} trace rule(s) installed (${[...new Set(left.map((r) => r.comment))].join(', ')}): a trace is running, or one ended without cleaning up (the agent's next full sync removes them)`,
   };
 }
 

@@ -59,7 +59,8 @@ function packetOf(req: ExplainRequest): Packet {
 function explainStep(table: Ruleset, s: PathStep): ExplainStep {
   const role = ruleRole(s.comment);
   const rule = table.rules.get(s.chain)?.[s.index];
-  const text = rule ? formatExprs(rule.exprs, { family: table.table.family }) : `${s.chain}[${s.index}]`;
+  // Counters of a compiled table are all zero and say nothing here: leave them out.
+  const text = rule ? formatExprs(rule.exprs.filter((e) => e.type !== 'counter'), { family: table.table.family }) : `${s.chain}[${s.index}]`;
   return {
     chain: s.chain,
     rule: text,
@@ -127,8 +128,8 @@ function describePacket(req: ExplainRequest, packet: Packet): string {
 }
 
 /** Human lines for the CLI: the summary, then each matching rule with its role. */
-export function formatExplanation(e: Explanation): string[] {
+export function formatExplanation(e: ExplainResult): string[] {
   const lines = [e.summary];
-  for (const s of e.path) lines.push(`  ${s.chain}: ${describeRole(ruleRole(s.comment))}: ${s.rule} -> ${s.verdict}`);
+  for (const s of e.path) lines.push(`  ${s.chain}: ${describeRole(ruleRole(s.comment))}: ${s.rule}`);
   return lines;
 }

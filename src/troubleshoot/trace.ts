@@ -250,7 +250,12 @@ class RuleNames {
     const record: TraceRecord = { kind: t.type, time, traceId, chain: `${tableName} ${t.chain}`, table: tableName, text: '', event: t };
     if (verdict) record.verdict = verdict;
     if (t.type === 'policy') record.text = `policy ${verdict ?? ''}`.trim();
-    else if (t.type === 'return') record.text = `return${t.ruleHandle !== undefined ? ` (rule handle ${t.ruleHandle})` : ''}`;
+    else if (t.type === 'return' || t.ruleHandle === undefined) {
+      // The end of a jumped-to chain: no rule matched to the end, back to the caller. Kernels differ in
+      // the type they give this event (RETURN, or RULE with no handle); both carry no rule.
+      record.kind = 'return';
+      record.text = `return${t.ruleHandle !== undefined ? ` (rule handle ${t.ruleHandle})` : ' (end of chain)'}`;
+    }
     else {
       const role = ruleRole(rule?.comment);
       if (ours && role.kind === 'policy') {
