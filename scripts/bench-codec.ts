@@ -1,6 +1,6 @@
 // Benchmark: our nf_tables codec and kernel client against the nft binary, side by side in one run.
 //
-//   node dist/scripts/bench-codec.js [--prefixes 100000] [--rules 1000] [--runs 3] [--json bench-codec.json]
+//   node dist/scripts/bench-codec.js [--prefixes 100000] [--rules 1000] [--runs 3] [--json FILE (default: $TMPDIR/flockguard-bench-codec.json)]
 //
 // It re-executes itself under `unshare -n`: every measurement happens in a network namespace of its
 // own, which the kernel removes when the run ends (the host's ruleset is never touched). One table
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       prefixes: { type: 'string', default: '100000' },
       rules: { type: 'string', default: '1000' },
       runs: { type: 'string', default: '3' },
-      json: { type: 'string', default: 'bench-codec.json' },
+      json: { type: 'string', default: join(tmpdir(), 'flockguard-bench-codec.json') },
     },
   });
   const prefixes = Number(values.prefixes);
