@@ -16,7 +16,7 @@
 // - The table is never deleted here except by removeTable() (flockguard uninstall).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'winston';
-import { NftClient } from '../kernel/client';
+import { CommitResult, NftClient } from '../kernel/client';
 import { NftError } from '../kernel/errors';
 import { NftMonitor } from '../kernel/monitor';
 import { Transaction } from '../kernel/transaction';
@@ -104,6 +104,16 @@ interface View {
   generation: number;
 }
 
+/**
+ * Commits expected to make more events than this go out with the monitor closed (quietCommit). One
+ * event per element, rule and chain; a monitor socket holds roughly 8 MiB of them (2 x rmem_max).
+ */
+const QUIET_COMMIT_EVENTS = 4000;
+
+function eventCount(s: PlanSummary): number {
+  return s.elementsAdded + s.elementsDeleted + s.rulesAdded + s.rulesReplaced + s.rulesDeleted + s.chainsAdded + s.chainsDeleted + s.setsAdded + s.setsDeleted;
+}
+
 export class Reconciler extends EventEmitter {
   private client: KernelClient | undefined;
   private monitor: KernelMonitor | undefined;
@@ -120,6 +130,8 @@ export class Reconciler extends EventEmitter {
   private readonly cleanGenerations = new Set<number>();
   /** The last generation the monitor delivered, and how many times it reported lost events. */
   private lastSeenGeneration: number | undefined;
+  /** The generation right after our last quiet commit (see quietCommit). */
+  private quietGeneration: number | undefined;
   private lostEvents = 0;
   private readonly st: ReconcilerStatus = { inSync: false, driftRepairs: 0, recentRepairs: [], warnings: [] };
 
@@ -134,18 +146,54 @@ export class Reconciler extends EventEmitter {
   /** Opens the kernel sockets and starts watching for drift. Does not touch the table. */
   start(): void {
     this.client = (this.opts.openClient ?? (() => NftClient.open({ sendBufferSize: 64 << 20, recvBufferSize: 8 << 20 })))();
-    try {
-      this.monitor = (this.opts.openMonitor ?? (() => NftMonitor.open({ recvBufferSize: 16 << 20 })))();
-    } catch (err) {
-      this.warn(`drift detection is off: cannot open the nf_tables monitor: ${(err as Error).message}`);
-    }
-    if (!this.monitor && this.opts.openMonitor) this.warn('drift detection is off: no monitor');
-    this.monitor?.on('generation', (g) => this.onGeneration(g));
-    this.monitor?.on('resync', (reason) => this.onLostEvents(reason));
+    this.monitor = this.openMonitor();
+    if (!this.monitor) this.warn('drift detection is off: no monitor');
     const every = this.opts.resyncIntervalMs ?? 5 * 60_000;
     if (every > 0) {
       this.resyncTimer = setInterval(() => void this.resync('periodic').catch(() => undefined), every);
       this.resyncTimer.unref();
+    }
+  }
+
+  /** A monitor whose events reach this reconciler only while it is the current one. */
+  private openMonitor(): KernelMonitor | undefined {
+    let mon: KernelMonitor | undefined;
+    try {
+      mon = (this.opts.openMonitor ?? (() => NftMonitor.open({ recvBufferSize: 16 << 20 })))();
+    } catch (err) {
+      this.warn(`drift detection is off: cannot open the nf_tables monitor: ${(err as Error).message}`);
+      return undefined;
+    }
+    mon?.on('generation', (g) => {
+      if (mon === this.monitor) this.onGeneration(g);
+    });
+    mon?.on('resync', (reason) => {
+      if (mon === this.monitor) this.onLostEvents(reason);
+    });
+    return mon;
+  }
+
+  /**
+   * Commits a batch that makes more events than the monitor socket can hold. The kernel emits a
+   * commit's events inside our own sendmsg, so our monitor cannot drain while they arrive; past its
+   * receive buffer (capped by net.core.rmem_max) the kernel answers ENOBUFS, and npm netlink then
+   * aborts the process ("terminate called after throwing an instance of 'Napi::Error'"). So the
+   * monitor is closed for such a commit (with no listener the kernel emits nothing) and reopened
+   * after; if the generation then is not the one we made, someone committed in the gap: read back.
+   */
+  private async quietCommit(tx: Transaction, genId: number): Promise<CommitResult> {
+    const mon = this.monitor;
+    this.monitor = undefined;
+    mon?.close();
+    try {
+      return await this.kernel().commit(tx, { genId });
+    } finally {
+      if (mon && !this.stopped) {
+        this.monitor = this.openMonitor();
+        const now = await this.kernel().getGeneration().catch(() => undefined);
+        this.quietGeneration = now?.id;
+        this.lastSeenGeneration = now?.id;
+      }
     }
   }
 
@@ -261,6 +309,8 @@ export class Reconciler extends EventEmitter {
    * False, so that the table is read back, when the events were lost or do not come.
    */
   private async awaitOwnHandles(v: View): Promise<boolean> {
+    // After a quiet commit there are no events to learn from.
+    if (this.quietGeneration === v.generation) return false;
     const deadline = performance.now() + 5000;
     const lost = this.lostEvents;
     const skipped = (): boolean => this.lastSeenGeneration !== undefined && this.lastSeenGeneration > v.generation;
@@ -286,9 +336,16 @@ export class Reconciler extends EventEmitter {
         return { changed: false, generation: view.generation, durationMs: performance.now() - t0, retries };
       }
       const tx: Transaction = planToTransaction(plan);
+      const quiet = this.monitor !== undefined && eventCount(plan.summary) > QUIET_COMMIT_EVENTS;
       try {
-        const res = await this.kernel().commit(tx, { genId: view.generation });
-        this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation };
+        const res = quiet ? await this.quietCommit(tx, view.generation) : await this.kernel().commit(tx, { genId: view.generation });
+        if (quiet && this.quietGeneration !== res.generation) {
+          this.view = undefined;
+          this.log.warn('another process committed while the monitor was closed for a large commit: reading the table back');
+        }
+        if (!quiet || this.quietGeneration === res.generation) {
+          this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation };
+        }
         const durationMs = performance.now() - t0;
         const summary = formatSummary(plan.summary);
         this.st.inSync = true;
