@@ -160,4 +160,19 @@ describe('reconcile loop @kernel', () => {
     assert.equal(await liveTable(), undefined);
     assert.equal(r.status().driftRepairs, 0);
   });
+
+  it('survives a commit of more events than the monitor can hold, and still sees drift after it', async () => {
+    const many: Array<[string, string]> = [];
+    for (let i = 0; i < 20_000; i++) many.push([`10.${i >> 8}.${i & 255}.0`, `10.${i >> 8}.${i & 255}.127`]);
+    const r = startReconciler();
+    const res = await r.apply(desired(many), 1);
+    assert.equal(res.summary?.elementsAdded, 40_001);
+    assert.deepEqual(diff(desired(many), await liveTable()).ops, []);
+    const changed = await r.apply(desired([...many, ['192.168.7.0', '192.168.7.255']]), 2);
+    assert.equal(changed.summary?.elementsAdded, 2);
+    const repaired = nextRepair(r);
+    nft(['flush', 'chain', 'inet', 'flockguard', 'hep-lo']);
+    await repaired;
+    assert.deepEqual(diff(desired([...many, ['192.168.7.0', '192.168.7.255']]), await liveTable()).ops, []);
+  });
 });
