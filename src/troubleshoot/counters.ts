@@ -16,12 +16,13 @@ export interface CounterOptions {
 /** Reads our table from the kernel and returns its counters; an absent table gives no rows. */
 export async function readCounters(client: NftClient, table = 'flockguard', options: CounterOptions = {}): Promise<CountersResult> {
   const { ruleset } = await client.dumpTable(options.family ?? 'inet', table);
-  return { counters: ruleset ? countersOf(ruleset, options.policy) : [], time: new Date().toISOString() };
+  return { counters: countersOf(ruleset, options.policy), time: new Date().toISOString() };
 }
 
-/** Counter rows of a dumped table, in chain order (base chain first, as the compiler orders chains). */
-export function countersOf(ruleset: Ruleset, policy?: string): RuleCounter[] {
+/** Counter rows of a dumped table, in chain order (base chain first, as the compiler orders chains); none for an absent table. */
+export function countersOf(ruleset: Ruleset | undefined, policy?: string): RuleCounter[] {
   const rows: RuleCounter[] = [];
+  if (!ruleset) return rows;
   for (const chain of ruleset.chains) {
     const byComment = new Map<string, RuleCounter>();
     for (const rule of ruleset.rules.get(chain.name) ?? []) {

@@ -2,8 +2,8 @@
 // committed generation, naming who committed it (NFTA_GEN_PROC_PID / PROC_NAME of the NEWGEN that
 // closes the transaction, nf_tables_api.c nf_tables_gen_notify) and what changed, with each rule
 // named by its policy and rule through the comment.
-import { ChangeEvent } from '../api/service';
-import { GenerationEvent, MonitorEvent } from '../kernel';
+import { ChangeEvent, StreamSink } from '../api/service';
+import { GenerationEvent, MonitorEvent, NftMonitor } from '../kernel';
 import { Chain, Family, NftSet, Rule } from '../nftables/model';
 import { describeRole, ruleRole } from './comments';
 
@@ -58,4 +58,41 @@ export function describeEvent(e: MonitorEvent): string {
 /** The line the CLI prints for a change event. */
 export function formatChange(e: ChangeEvent): string {
   return `${e.time} ${e.type}${e.revision !== undefined ? ` revision ${e.revision}` : ''}: ${e.message}`;
+}
+
+/** What streamTableChanges needs of NftMonitor. */
+export interface ChangeSource {
+  on(event: 'generation', fn: (g: GenerationEvent) => void): this;
+  on(event: 'resync', fn: (reason: string) => void): this;
+  close(): void;
+}
+
+/**
+ * The agent's monitor handler for kernel changes in one call: writes one event per generation that
+ * touched our table (and one when events were lost) until `signal` aborts, then closes its socket.
+ */
+export function streamTableChanges(
+  sink: StreamSink<ChangeEvent>,
+  signal: AbortSignal,
+  scope: MonitorScope = DEFAULT_SCOPE,
+  open: () => ChangeSource = () => NftMonitor.open(),
+): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const monitor = open();
+  let closed = false;
+  monitor.on('generation', (g) => {
+    const e = generationChange(g, scope);
+    if (e && !closed) sink.write(e);
+  });
+  // Closing the socket reports itself as an error ("socket closed"): that is no lost event.
+  monitor.on('resync', (reason) => {
+    if (!closed) sink.write({ time: new Date().toISOString(), type: 'resync', message: `kernel events were lost (${reason}): changes may be missing here` });
+  });
+  return new Promise((resolve) => {
+    signal.addEventListener('abort', () => {
+      closed = true;
+      monitor.close();
+      resolve();
+    }, { once: true });
+  });
 }

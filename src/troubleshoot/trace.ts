@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { StreamSink, TraceLine, TraceRequest } from '../api/service';
 import * as x from '../compiler/exprs';
-import { NftClient, TraceEvent, Transaction } from '../kernel';
+import { NftClient, NftTracer, TraceEvent, Transaction } from '../kernel';
 import { formatExprs } from '../nftables/format';
 import { Expr, Family, Rule, Ruleset } from '../nftables/model';
 import { formatIpAddress, parseIpAddress } from '../policy/nets';
@@ -336,22 +336,33 @@ function ifNameFromSys(index: number): string | undefined {
   return undefined;
 }
 
+export interface TraceDeps {
+  /** Default: a client of its own, closed when the trace ends. */
+  client?: NftClient;
+  /** Default: NftTracer.open. */
+  openTracer?: () => TraceSource;
+}
+
 /**
  * The agent's trace handler in one call: runs a trace for `req`, writes each record to the sink,
  * and resolves when the trace has ended and its rule is removed.
  */
 export async function runTrace(
-  client: NftClient,
-  openTracer: () => TraceSource,
   req: TraceRequest,
   sink: StreamSink<TraceLine>,
   signal: AbortSignal,
+  deps: TraceDeps = {},
   options: Partial<TraceOptions> = {},
 ): Promise<TraceEnd> {
   const filter: TraceFilter = { src: req.src, dst: req.dst, dport: req.dport, iif: req.iif };
-  const session = await startTrace(client, openTracer, filter, { timeoutMs: req.timeoutMs ?? DEFAULT_TRACE_MS, signal, ...options });
-  for await (const r of session) sink.write(toLine(r));
-  return session.stop();
+  const client = deps.client ?? NftClient.open();
+  try {
+    const session = await startTrace(client, deps.openTracer ?? (() => NftTracer.open()), filter, { timeoutMs: req.timeoutMs ?? DEFAULT_TRACE_MS, signal, ...options });
+    for await (const r of session) sink.write(toLine(r));
+    return await session.stop();
+  } finally {
+    if (!deps.client) client.close();
+  }
 }
 
 function toLine(r: TraceRecord): TraceLine {

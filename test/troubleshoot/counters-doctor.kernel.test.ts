@@ -7,7 +7,8 @@ import { compile } from '../../src/compiler';
 import { GenerationEvent, NftClient, NftMonitor, Transaction } from '../../src/kernel';
 import { readCounters } from '../../src/troubleshoot/counters';
 import { doctor, formatDoctor } from '../../src/troubleshoot/doctor';
-import { generationChange } from '../../src/troubleshoot/monitor';
+import { generationChange, streamTableChanges } from '../../src/troubleshoot/monitor';
+import { ChangeEvent } from '../../src/api/service';
 import { loadViaNetlink } from '../compiler/load';
 import { gnp, hep } from '../compiler/fixtures';
 import { flushRuleset, nft, nftLoad } from '../support/kernel';
@@ -131,5 +132,23 @@ describe('counters, doctor and monitor @kernel', function () {
     assert.match(changes[0]?.message ?? '', new RegExp(`by flockguard \\(pid ${process.pid}\\): add rule prerouting handle \\d+ \\[policy late rule 3 \\(Deny\\)\\]`));
     assert.match(changes[1]?.message ?? '', /by pid \d+ \(nft\): add rule prerouting handle \d+ \[unnamed rule\]/);
     assert.equal(changes[2], undefined);
+  });
+
+  it('monitor stream: writes the changes to our table until aborted, then stops', async () => {
+    flushRuleset();
+    await loadPolicy();
+    const events: ChangeEvent[] = [];
+    const ac = new AbortController();
+    const done = streamTableChanges({ write: (e) => events.push(e) }, ac.signal);
+    nft(['add', 'rule', 'inet', 'flockguard', 'prerouting', 'counter', 'comment', '"policy=x rule=0 action=Allow"']);
+    nftLoad('table ip unrelated { chain c { }; }');
+    for (let i = 0; i < 100 && events.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await done;
+    nft(['add', 'rule', 'inet', 'flockguard', 'prerouting', 'counter']);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(events.length, 1, JSON.stringify(events));
+    assert.equal(events[0].type, 'ruleset');
+    assert.match(events[0].message, /\(nft\): add rule prerouting handle \d+ \[policy x rule 0 \(Allow\)\]$/);
   });
 });

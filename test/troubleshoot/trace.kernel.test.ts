@@ -80,10 +80,10 @@ describe('trace on real packets @kernel', function () {
     assert.equal(got[got.length - 1].kind, 'end');
   });
 
-  it('removes its rule when the caller aborts, and the records end', async () => {
+  it('runTrace (own client): removes its rule when the caller aborts, and the stream ends', async () => {
     const ac = new AbortController();
     const lines: TraceLine[] = [];
-    const run = runTrace(client, () => NftTracer.open(), { dport: 22, timeoutMs: 60_000 }, { write: (l) => lines.push(l) }, ac.signal);
+    const run = runTrace({ dport: 22, timeoutMs: 60_000 }, { write: (l) => lines.push(l) }, ac.signal);
     for (let i = 0; i < 100 && traceRulesInKernel().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(traceRulesInKernel().length, 3, 'one trace rule per transport protocol for --dport');
     await wire.send(buildFrame(wire, { src: '10.0.0.7', dst: '10.9.0.1', proto: 'tcp', sport: 42000, dport: 22 }));
