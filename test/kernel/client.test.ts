@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { NftClient, NftError, Transaction } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
-import { nft, nftLoad } from '../support/kernel';
-import { resetRuleset as flushRuleset } from './netns';
+import { flushRuleset, nft, nftLoad } from '../support/kernel';
 import { FIXTURE_NFT, fixtureModel, view } from './fixture';
 
 /** Adds a whole ruleset in dependency order: table, chains, sets with elements, rules. */

@@ -8,7 +8,7 @@ import { GenerationEvent, NftClient, NftMonitor, NftTracer, TraceEvent, Transact
 import { NetlinkMessage, NetlinkSocket, NetlinkSocketError } from '../../src/netlink';
 import { Rule } from '../../src/nftables/model';
 import { nftLoad } from '../support/kernel';
-import { resetRuleset } from './netns';
+import { flushRuleset as resetRuleset } from '../support/kernel';
 
 function waitFor<T>(what: string, poll: () => T | undefined, timeoutMs = 5000): Promise<T> {
   const started = Date.now();
