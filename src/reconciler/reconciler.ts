@@ -426,7 +426,10 @@ export class Reconciler extends EventEmitter {
       if (v && g.id === v.generation + 1) v.generation = g.id;
       return;
     }
-    this.view = undefined;
+    // A transaction whose last word on our table is its deletion leaves nothing to read back: the
+    // repair is a fresh install. Anything else is re-read.
+    const last = ours[ours.length - 1]!;
+    this.view = last.kind === 'table' && last.op === 'delete' ? { ruleset: undefined, generation: g.id } : undefined;
     if (this.stopped || !this.desired) return;
     this.st.inSync = false;
     const d = this.drift ?? { since: performance.now(), what: new Map<string, number>(), pid: g.pid, procName: g.procName };
@@ -456,7 +459,6 @@ export class Reconciler extends EventEmitter {
       const d = this.drift;
       this.drift = undefined;
       if (!d || this.stopped || !this.desired) return;
-      this.view = undefined;
       const what = [...d.what].map(([k, n]) => (n > 1 ? `${k} x${n}` : k)).join('; ');
       this.log.warn(`drift: ${what} by pid ${d.pid} (${d.procName}); repairing`, { pid: d.pid, procName: d.procName });
       const res = await this.syncNow('drift repair');
