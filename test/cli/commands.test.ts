@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ServiceError } from '../../src/api/service';
 import { startFakeAgent, type RunningAgent } from '../api/helpers';
+import { flushRuleset, nftLoad } from '../support/kernel';
 import { ADMINS, ALLOW_WEB, HEP, runCli, writeFiles, type RunOptions } from './helpers';
 
 describe('cli: commands against the agent', () => {
@@ -268,19 +269,33 @@ describe('cli: commands against the agent', () => {
   });
 
   describe('doctor', () => {
-    it('passes against a healthy agent, and names the fix for each failure', async () => {
+    // doctor reads this run's private namespace over netlink (mocha runs in one of its own).
+    afterEach(() => flushRuleset());
+
+    it('passes against a healthy agent and node, listing the prerouting chains in kernel order', async () => {
+      nftLoad(
+        'table inet flockguard { chain prerouting { type filter hook prerouting priority -150; policy accept; }; }\n' +
+          'table ip kube-proxy { chain nat-prerouting { type nat hook prerouting priority -100; policy accept; }; }\n',
+      );
+      const db = file('flockguard.db', '');
+      const status = running.agent.status;
+      running.agent.status = async () => ({ ...(await status()), dbPath: db });
       const config = file('config.yaml', 'priority: -150\n');
       const good = await cli(['doctor', '--config', config]);
       assert.equal(good.code, 0, good.stdout);
       assert.match(good.stdout, new RegExp(`^ok    config ${config} is valid$`, 'm'));
-      assert.match(good.stdout, /^ok    socket .* mode 0660/m);
-      assert.match(good.stdout, /^ok    kernel in sync \(generation 40\)$/m);
+      assert.match(good.stdout, /^ok    socket: .* \(mode 0660\)$/m);
+      assert.match(good.stdout, /^ok    sync: the kernel holds revision 0 \(generation 40\)$/m);
+      assert.match(good.stdout, /-200 {2}\(conntrack\)\n +-150 {2}inet flockguard prerouting .*<- flockguard\n +-100 {2}ip kube-proxy nat-prerouting/);
+    });
 
+    it('fails, naming the fix, on a bad config, no agent and no table', async () => {
       const badConfig = file('bad.yaml', 'colour: blue\n');
       const bad = await cli(['doctor', '--config', badConfig, '--socket', path.join(running.dir, 'none.sock')]);
       assert.equal(bad.code, 1);
       assert.match(bad.stdout, /^FAIL  config: .*unknown key "colour"/m);
-      assert.match(bad.stdout, /^FAIL  no socket at .*none\.sock\n      -> start the agent: systemctl start flockguard/m);
+      assert.match(bad.stdout, /^FAIL  .*none\.sock.*\n      -> start the agent: systemctl start flockguard/m);
+      assert.match(bad.stdout, /^FAIL  table: table inet flockguard is absent/m);
     });
   });
 
