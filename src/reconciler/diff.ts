@@ -17,7 +17,9 @@
 // Order inside the batch (the kernel checks references as each message is prepared, K-api):
 //   A. table, new chains, new sets, element deletions then additions, chain policy updates;
 //   B. rule deletions;  C. rule replacements;
-//   D. stale/recreated chains flushed and deleted, stale/recreated sets deleted;
+//   D. stale/recreated chains flushed, stale/recreated sets deleted, then those chains deleted
+//      (flushing releases what their rules use; deleting the sets releases chains their verdict-map
+//      elements jump to, K-api nf_tables_delchain EBUSY);
 //   E. recreated chains and sets added;  F. rule insertions.
 // A rule being replaced or inserted may need sets and chains of A (present by then); a rule that
 // referenced something deleted in D is gone by B/C; recreated objects are back in E before F.
@@ -69,6 +71,8 @@ class Differ {
   private readonly phaseB: PlanOp[] = [];
   private readonly phaseC: PlanOp[] = [];
   private readonly phaseD: PlanOp[] = [];
+  private readonly phaseDSets: PlanOp[] = [];
+  private readonly phaseDChains: PlanOp[] = [];
   private readonly phaseE: PlanOp[] = [];
   private readonly phaseF: PlanOp[] = [];
   /** Names of live sets and chains that are deleted and added again in this plan. */
@@ -87,7 +91,7 @@ class Differ {
     this.diffChains();
     this.diffSets();
     for (const chain of this.desired.chains) this.diffRules(chain);
-    const ops = [...this.phaseA, ...this.phaseB, ...this.phaseC, ...this.phaseD, ...this.phaseE, ...this.phaseF];
+    const ops = [...this.phaseA, ...this.phaseB, ...this.phaseC, ...this.phaseD, ...this.phaseDSets, ...this.phaseDChains, ...this.phaseE, ...this.phaseF];
     return { ops, summary: this.summary, handles: this.handles };
   }
 
@@ -121,8 +125,8 @@ class Differ {
 
   /** Flush first so the chain's rules release the chains and sets they reference, whatever the deletion order. */
   private removeChain(chain: Chain): void {
-    this.phaseD.unshift({ op: 'flushChain', chain });
-    this.phaseD.push({ op: 'deleteChain', chain });
+    this.phaseD.push({ op: 'flushChain', chain });
+    this.phaseDChains.push({ op: 'deleteChain', chain });
     this.summary.chainsDeleted++;
     this.summary.rulesDeleted += this.live?.rules.get(chain.name)?.length ?? 0;
   }
@@ -161,7 +165,7 @@ class Differ {
   }
 
   private removeSet(set: NftSet): void {
-    this.phaseD.push({ op: 'deleteSet', set });
+    this.phaseDSets.push({ op: 'deleteSet', set });
     this.summary.setsDeleted++;
   }
 

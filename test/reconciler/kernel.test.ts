@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { NftClient } from '../../src/kernel';
-import { Ruleset } from '../../src/nftables/model';
+import { Ruleset, SetFlags } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { anonResolver, ruleKey } from '../../src/reconciler/rule-key';
 import { planToTransaction } from '../../src/reconciler/transaction';
@@ -130,5 +130,26 @@ describe('reconciler diff against the kernel @kernel', () => {
     await assert.rejects(client.commit(planToTransaction(diff(tableB(), a.ruleset)), { genId: a.generation }), { code: 'NFT_GENERATION_CHANGED' });
     const still = await client.dumpTable('inet', 'flockguard');
     assert.deepEqual(keysByChain(still.ruleset!), keysByChain(tableA()));
+  });
+
+  it('removes a stale verdict map and the stale chain its elements jump to, in one batch', async () => {
+    const vmap = {
+      family: 'inet' as const, table: 'flockguard', name: 'dispatch', flags: SetFlags.map, keyType: 41, keyLen: 16,
+      dataType: 0xffffff00, dataLen: 0, keyByteOrder: 'host' as const,
+      elements: [{ key: Buffer.from('eth9'.padEnd(16, '\0')), verdict: { kind: 'jump' as const, chain: 'hep-eth9' } }],
+    };
+    const withMap = ruleset([baseChain(), regularChain('hep-eth9')],
+      [{ family: 'inet', table: 'flockguard', chain: 'prerouting', exprs: [
+        { type: 'meta', key: 'iifname', dreg: 1 }, { type: 'lookup', set: 'dispatch', sreg: 1, dreg: 0 }] }, portRule('hep-eth9', 22)],
+      [vmap]);
+    await client.commit(planToTransaction(diff(withMap, undefined)));
+    const a = await client.dumpTable('inet', 'flockguard');
+    assert.ok(a.ruleset!.sets.some((s) => s.name === 'dispatch'));
+    const plain = ruleset([baseChain()], [portRule('prerouting', 80)]);
+    await client.commit(planToTransaction(diff(plain, a.ruleset)), { genId: a.generation });
+    const b = await client.dumpTable('inet', 'flockguard');
+    assert.deepEqual(b.ruleset!.sets, []);
+    assert.deepEqual(b.ruleset!.chains.map((c) => c.name), ['prerouting']);
+    assert.deepEqual(keysByChain(b.ruleset!), keysByChain(plain));
   });
 });
