@@ -232,4 +232,20 @@ describe('flockguard agent @kernel', () => {
     assert.ok(lines.every((l) => l.chain === '' || /^inet flockguard /.test(l.text)));
     await assertKernelMatchesStore(options.db);
   });
+
+  it('explains a packet with the policy rule that decides it, and counts real packets per rule', async () => {
+    const c = await start();
+    await c.apply(doc());
+    const allowed = await c.explain({ iif: 'lo', src: '127.0.0.1', dst: '127.0.0.1', protocol: 'tcp', dport: 80 });
+    assert.equal(allowed.verdict, 'accept');
+    assert.ok(allowed.path.some((p) => p.policy === 'deny-blocked' && p.ruleIndex === 1));
+    const denied = await c.explain({ iif: 'lo', src: '10.1.2.3', dst: '127.0.0.1', protocol: 'tcp', dport: 80 });
+    assert.equal(denied.verdict, 'drop');
+    assert.match(denied.summary, /deny-blocked rule 0/);
+    await knock(80);
+    await knock(80);
+    const { counters } = await c.counters('deny-blocked');
+    assert.ok(counters.length > 0 && counters.every((k) => k.policy === 'deny-blocked'));
+    assert.ok(counters.find((k) => k.ruleIndex === 1)!.packets >= 2);
+  });
 });
