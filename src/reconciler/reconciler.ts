@@ -123,6 +123,8 @@ export class Reconciler extends EventEmitter {
   private drift: PendingDrift | undefined;
   private driftTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 1000;
   private stopped = false;
   /** NEWRULE events of our own recent commits, by generation (see handles.ts). */
   private readonly ownRules = new Map<number, Rule[]>();
@@ -150,7 +152,7 @@ export class Reconciler extends EventEmitter {
     if (!this.monitor) this.warn('drift detection is off: no monitor');
     const every = this.opts.resyncIntervalMs ?? 5 * 60_000;
     if (every > 0) {
-      this.resyncTimer = setInterval(() => void this.resync('periodic').catch(() => undefined), every);
+      this.resyncTimer = setInterval(() => void this.background('periodic resync', () => this.resync('periodic')), every);
       this.resyncTimer.unref();
     }
   }
@@ -201,6 +203,7 @@ export class Reconciler extends EventEmitter {
   stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.driftTimer);
+    clearTimeout(this.retryTimer);
     clearInterval(this.resyncTimer);
     this.monitor?.close();
     this.monitor = undefined;
@@ -441,8 +444,29 @@ export class Reconciler extends EventEmitter {
     if (!this.driftTimer) {
       this.driftTimer = setTimeout(() => {
         this.driftTimer = undefined;
-        void this.repair().catch(() => undefined);
+        void this.background('drift repair', () => this.repair());
       }, this.opts.debounceMs ?? 5);
+    }
+  }
+
+  /**
+   * Runs a reconcile nobody waits for. If it fails (the error is logged by syncNow), the table is
+   * read back and reconciled again after 1 s, 2 s, 4 s ... up to 30 s, until it succeeds.
+   */
+  private async background(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+      this.retryDelayMs = 1000;
+    } catch {
+      if (this.stopped || this.retryTimer) return;
+      const delay = this.retryDelayMs;
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, 30_000);
+      this.log.warn(`${what} failed; retrying in ${delay} ms`);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.background(`retry of ${what}`, () => this.resync(`retry of ${what}`));
+      }, delay);
+      this.retryTimer.unref();
     }
   }
 
@@ -451,7 +475,7 @@ export class Reconciler extends EventEmitter {
     if (this.stopped) return;
     this.view = undefined;
     this.warn(`monitor lost events (${reason}): reading the table back`);
-    void this.resync('lost monitor events').catch(() => undefined);
+    void this.background('resync after lost events', () => this.resync('lost monitor events'));
   }
 
   private repair(): Promise<void> {

@@ -175,4 +175,32 @@ describe('reconcile loop @kernel', () => {
     await repaired;
     assert.deepEqual(diff(desired([...many, ['192.168.7.0', '192.168.7.255']]), await liveTable()).ops, []);
   });
+
+  it('retries a repair that failed until the table is back', async () => {
+    const real = NftClient.open();
+    let failures = 1;
+    rec = new Reconciler({
+      family: 'inet', table: 'flockguard', logger: quiet(), resyncIntervalMs: 0,
+      openClient: () => ({
+        getGeneration: () => real.getGeneration(),
+        dumpTable: (f, n) => real.dumpTable(f, n),
+        commit: (tx, o) => (failures-- > 0 && o?.genId !== undefined && tx.size > 1
+          ? Promise.reject(Object.assign(new Error('injected failure'), { code: 'NFT_KERNEL_ERROR' }))
+          : real.commit(tx, o)),
+        close: () => real.close(),
+      }),
+    });
+    rec.start();
+    failures = 0;
+    await rec.apply(desired(), 1);
+    failures = 1;
+    nft(['delete', 'table', 'inet', 'flockguard']);
+    const t0 = Date.now();
+    while (!(await liveTable())) {
+      assert.ok(Date.now() - t0 < 10_000, 'the table came back');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(failures, -1, 'the first repair failed, the retry succeeded');
+    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+  });
 });
