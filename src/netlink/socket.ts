@@ -2,9 +2,27 @@
 // sendmsg per send, one 'message' event per received datagram). It adds request/response matching:
 // `exchange` sends a group of messages in one sendmsg and collects every message the kernel sends
 // back until the reply to a chosen final sequence number is complete. Exchanges run one at a time.
+// Options the binding cannot set (forced buffer sizes, extended/capped ACKs, NO_ENOBUFS) go through
+// ./sockopt, which falls back to the plain options when the native addon is missing.
 import { RawNetlinkSocket } from 'netlink';
 import { NLMSG_DONE, NLMSG_ERROR, NLM_F_MULTI } from './constants';
 import { NetlinkMessage, parseMessages } from './message';
+import {
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_NO_ENOBUFS,
+  SOL_NETLINK,
+  SOL_SOCKET,
+  SO_RCVBUFFORCE,
+  SO_SNDBUFFORCE,
+  SocketOptionError,
+  findNetlinkSocket,
+  findNetlinkSocketFd,
+  nativeSocketOptionsMissing,
+  setSocketOption,
+} from './sockopt';
+
+const ENOPROTOOPT = 92;
 
 export interface NetlinkSocketOptions {
   /** SO_RCVBUF in bytes; the kernel caps it at 2 * net.core.rmem_max. */
@@ -15,6 +33,41 @@ export interface NetlinkSocketOptions {
   groups?: number[];
   /** How long an exchange may wait for its final reply (ms). */
   timeoutMs?: number;
+  /**
+   * SO_SNDBUFFORCE in bytes (needs CAP_NET_ADMIN): a send buffer beyond 2 * net.core.wmem_max, so one
+   * large batch fits in one sendmsg. Falls back to SO_SNDBUF on EPERM or without the native addon.
+   */
+  sendBufferForce?: number;
+  /** SO_RCVBUFFORCE in bytes, beyond 2 * net.core.rmem_max; falls back like sendBufferForce. */
+  recvBufferForce?: number;
+  /** NETLINK_EXT_ACK: error replies carry the kernel's message and the offset of the bad attribute. */
+  extAck?: boolean;
+  /** NETLINK_CAP_ACK: error replies carry only the failed request's header, not its whole payload. */
+  capAck?: boolean;
+  /**
+   * NETLINK_NO_ENOBUFS: a full receive buffer drops messages silently instead of raising ENOBUFS
+   * (which npm netlink 0.3.0 turns into a process abort). Loss must then be detected otherwise:
+   * `droppedMessages()`, or gaps in nf_tables generation ids.
+   */
+  noEnobufs?: boolean;
+  /**
+   * false: receive into a fixed buffer of `msgBufferSize` bytes instead of peeking at each datagram's
+   * size first (npm netlink's default). A larger recvmsg buffer also lets the kernel build larger
+   * dump chunks (it sizes them from the last recvmsg length, up to 32 KiB).
+   */
+  messagePeeking?: boolean;
+  /** The fixed receive buffer when messagePeeking is false (npm netlink's default: 4096). */
+  msgBufferSize?: number;
+}
+
+/** What the kernel actually got: forced sizes and netlink flags need the native addon. */
+export interface AppliedSocketOptions {
+  /** 'forced': SO_SNDBUFFORCE; 'plain': SO_SNDBUF (capped by net.core.wmem_max). */
+  sendBuffer: 'forced' | 'plain';
+  recvBuffer: 'forced' | 'plain';
+  extAck: boolean;
+  capAck: boolean;
+  noEnobufs: boolean;
 }
 
 /** A failure of the socket itself (not an error reply from the kernel). */
@@ -45,17 +98,39 @@ export class NetlinkSocket {
   private unsolicited: ((messages: NetlinkMessage[]) => void) | undefined;
   private errorHandler: ((err: NetlinkSocketError) => void) | undefined;
   private closed = false;
+  /** What setsockopt actually applied (see NetlinkSocketOptions). */
+  readonly applied: AppliedSocketOptions;
 
-  constructor(protocol: number, options: NetlinkSocketOptions = {}) {
+  constructor(
+    private readonly protocol: number,
+    options: NetlinkSocketOptions = {},
+  ) {
     this.raw = new RawNetlinkSocket(protocol, {
       recvBufferSize: options.recvBufferSize ?? 4 << 20,
       sendBufferSize: options.sendBufferSize ?? 4 << 20,
+      messagePeeking: options.messagePeeking ?? true,
+      ...(options.msgBufferSize !== undefined ? { msgBufferSize: options.msgBufferSize } : {}),
     });
+    try {
+      // Before joining groups: with NO_ENOBUFS requested, no overrun may ever raise ENOBUFS.
+      this.applied = this.configure(options);
+    } catch (err) {
+      this.raw.close();
+      throw err;
+    }
     this.timeoutMs = options.timeoutMs ?? 60_000;
     // Start from a time-based sequence so replies to an earlier process on a reused port never match.
     this.seq = (Date.now() & 0x3fffffff) >>> 0;
     for (const g of options.groups ?? []) this.raw.addMembership(g);
     this.raw.on('message', (datagram) => this.receive(datagram));
+    this.raw.on('truncatedMessage', (datagram, info) =>
+      this.fail(
+        new NetlinkSocketError(
+          `netlink receive: a ${info.truncated ?? '?'}-byte datagram was truncated to ${datagram.length} bytes (raise msgBufferSize)`,
+          'NETLINK_TRUNCATED',
+        ),
+      ),
+    );
     this.raw.on('error', (err) => this.fail(new NetlinkSocketError(`netlink receive: ${err.code}`, err.code, err.errno)));
   }
 
@@ -66,6 +141,18 @@ export class NetlinkSocket {
 
   get sendBufferSize(): number {
     return this.raw.getSendBufferSize();
+  }
+
+  get recvBufferSize(): number {
+    return this.raw.getRecvBufferSize();
+  }
+
+  /**
+   * How many messages the kernel dropped for this socket because its receive buffer was full (the
+   * Drops column of /proc/self/net/netlink). It counts with and without NETLINK_NO_ENOBUFS.
+   */
+  droppedMessages(): number {
+    return findNetlinkSocket(this.protocol, this.portId).drops;
   }
 
   setSendBufferSize(bytes: number): void {
@@ -122,6 +209,23 @@ export class NetlinkSocket {
     this.raw.close();
   }
 
+  private configure(o: NetlinkSocketOptions): AppliedSocketOptions {
+    const applied: AppliedSocketOptions = { sendBuffer: 'plain', recvBuffer: 'plain', extAck: false, capAck: false, noEnobufs: false };
+    const wanted = o.sendBufferForce !== undefined || o.recvBufferForce !== undefined || o.extAck || o.capAck || o.noEnobufs;
+    // Without the addon (warned about once by ./sockopt) only the plain buffer sizes can be set.
+    const fd = wanted && !nativeSocketOptionsMissing() ? findNetlinkSocketFd(this.protocol, this.portId) : undefined;
+    if (o.sendBufferForce !== undefined) {
+      applied.sendBuffer = forceBuffer(fd, SO_SNDBUFFORCE, o.sendBufferForce, (n) => this.raw.setSendBufferSize(n));
+    }
+    if (o.recvBufferForce !== undefined) {
+      applied.recvBuffer = forceBuffer(fd, SO_RCVBUFFORCE, o.recvBufferForce, (n) => this.raw.setRecvBufferSize(n));
+    }
+    applied.extAck = !!o.extAck && netlinkFlag(fd, NETLINK_EXT_ACK);
+    applied.capAck = !!o.capAck && netlinkFlag(fd, NETLINK_CAP_ACK);
+    applied.noEnobufs = !!o.noEnobufs && netlinkFlag(fd, NETLINK_NO_ENOBUFS);
+    return applied;
+  }
+
   private runExchange(buffers: Uint8Array[], finalSeq: number): Promise<NetlinkMessage[]> {
     if (this.closed) return Promise.reject(new NetlinkSocketError('netlink socket closed', 'ECLOSED'));
     return new Promise((resolve, reject) => {
@@ -166,6 +270,32 @@ export class NetlinkSocket {
     } else if (err instanceof NetlinkSocketError) {
       this.errorHandler?.(err);
     }
+  }
+}
+
+/** SO_*BUFFORCE, or the plain option when the addon is missing or we lack CAP_NET_ADMIN (as nft does). */
+function forceBuffer(fd: number | undefined, option: number, bytes: number, plain: (bytes: number) => void): 'forced' | 'plain' {
+  if (fd !== undefined) {
+    try {
+      setSocketOption(fd, SOL_SOCKET, option, bytes);
+      return 'forced';
+    } catch (err) {
+      if (!(err instanceof SocketOptionError && err.isPermissionDenied)) throw err;
+    }
+  }
+  plain(bytes);
+  return 'plain';
+}
+
+/** Turns a SOL_NETLINK flag on; false when the addon is missing or the kernel predates the option. */
+function netlinkFlag(fd: number | undefined, option: number): boolean {
+  if (fd === undefined) return false;
+  try {
+    setSocketOption(fd, SOL_NETLINK, option, 1);
+    return true;
+  } catch (err) {
+    if (err instanceof SocketOptionError && err.errno === ENOPROTOOPT) return false;
+    throw err;
   }
 }
 
