@@ -102,6 +102,8 @@ interface PendingDrift {
 interface View {
   ruleset: Ruleset | undefined;
   generation: number;
+  /** When the view is what our own commit made: that commit's generation (its events carry the new rules' handles). */
+  committed?: number;
 }
 
 /**
@@ -231,11 +233,6 @@ export class Reconciler extends EventEmitter {
     });
   }
 
-  /** The plan the current desired state would need against the kernel now (reads the table back). */
-  preview(ruleset: Ruleset): Promise<PlanSummary> {
-    return this.serial(async () => diff(ruleset, (await this.readTable()).ruleset).summary);
-  }
-
   /**
    * Deletes our table on purpose (`flockguard uninstall`), and stops repairing it. Resolves true if
    * there was a table to delete.
@@ -312,15 +309,16 @@ export class Reconciler extends EventEmitter {
    * False, so that the table is read back, when the events were lost or do not come.
    */
   private async awaitOwnHandles(v: View): Promise<boolean> {
+    const made = v.committed;
     // After a quiet commit there are no events to learn from.
-    if (this.quietGeneration === v.generation) return false;
+    if (made === undefined || this.quietGeneration === made) return false;
     const deadline = performance.now() + 5000;
     const lost = this.lostEvents;
-    const skipped = (): boolean => this.lastSeenGeneration !== undefined && this.lastSeenGeneration > v.generation;
-    while (!this.ownRules.has(v.generation) && !skipped() && this.lostEvents === lost && this.view === v && performance.now() < deadline) {
+    const skipped = (): boolean => this.lastSeenGeneration !== undefined && this.lastSeenGeneration > made;
+    while (!this.ownRules.has(made) && !skipped() && this.lostEvents === lost && this.view === v && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2));
     }
-    const added = this.ownRules.get(v.generation);
+    const added = this.ownRules.get(made);
     return this.view === v && added !== undefined && v.ruleset !== undefined && learnHandles(v.ruleset, added);
   }
 
@@ -345,9 +343,10 @@ export class Reconciler extends EventEmitter {
         if (quiet && this.quietGeneration !== res.generation) {
           this.view = undefined;
           this.log.warn('another process committed while the monitor was closed for a large commit: reading the table back');
+          void this.background('resync after a quiet commit', () => this.resync('others committed during a quiet commit'));
         }
         if (!quiet || this.quietGeneration === res.generation) {
-          this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation };
+          this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation, committed: res.generation };
         }
         const durationMs = performance.now() - t0;
         const summary = formatSummary(plan.summary);
