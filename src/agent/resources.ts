@@ -61,7 +61,7 @@ function canonicalNets(name: string, cidrs: readonly string[]): string[] {
  * Cost: O(size of the set) to rebuild its list (the store keeps whole resources), O(changes) for the
  * nets themselves.
  */
-export function changeNetset(current: readonly Resource[], name: string, cidrs: readonly string[], mode: 'add' | 'remove'): { next: Resource[]; warnings: string[] } {
+export function changeNetset(current: readonly Resource[], name: string, cidrs: readonly string[], mode: 'add' | 'remove'): { next: Resource[]; action: ObjectResult['action']; warnings: string[] } {
   if (cidrs.length === 0) throw new ServiceError('INVALID_ARGUMENT', `GlobalNetworkSet/${name}: no CIDRs given`, { status: 'INVALID_ARGUMENT' });
   const nets = canonicalNets(name, cidrs);
   const index = current.findIndex((r) => r.kind === 'GlobalNetworkSet' && r.metadata.name === name);
@@ -69,7 +69,7 @@ export function changeNetset(current: readonly Resource[], name: string, cidrs: 
   if (index < 0) {
     if (mode === 'remove') throw new ServiceError('NOT_FOUND', `GlobalNetworkSet/${name} not found`, { status: 'NOT_FOUND' });
     const created: GlobalNetworkSet = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkSet', metadata: { name }, spec: { nets: [...new Set(nets)] } };
-    return { next: [...current, created], warnings };
+    return { next: [...current, created], action: 'created', warnings };
   }
   const old = current[index] as GlobalNetworkSet;
   const have = old.spec.nets ?? [];
@@ -88,9 +88,11 @@ export function changeNetset(current: readonly Resource[], name: string, cidrs: 
     const kept = new Set(have.map((n) => canonicalCidr(n).text));
     for (const n of drop) if (!kept.has(n)) warnings.push(`GlobalNetworkSet/${name} did not contain ${n}`);
   }
+  // add only appends and remove only drops, so an unchanged length means unchanged nets.
+  if (updated.length === have.length) return { next: [...current], action: 'unchanged', warnings };
   const next = [...current];
   next[index] = { ...old, spec: { ...old.spec, nets: updated } };
-  return { next, warnings };
+  return { next, action: 'configured', warnings };
 }
 
 /** kubectl-style results of going from `before` to `after`, for the keys the caller touched. */

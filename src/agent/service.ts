@@ -45,6 +45,8 @@ interface Change {
   comment?: string;
   /** Rollback: record through store.rollback(to) rather than a plain commit. */
   rollbackTo?: number;
+  /** Whether anything changed, when the change knows it cheaply (else every resource is compared). */
+  changed?: boolean;
 }
 
 function actorOf(peer: PeerInfo): Actor | undefined {
@@ -67,6 +69,11 @@ export class FlockguardService implements AgentService {
   private lock: Promise<unknown> = Promise.resolve();
   /** The ruleset the kernel holds for the current revision (what a failed store write reverts to). */
   private applied: Ruleset | undefined;
+  /**
+   * The current revision, kept in memory: the agent is the store's only writer, and reading a
+   * revision back costs O(size) (a 1,000,000-net GlobalNetworkSet is 20 MB of JSON).
+   */
+  private current: { revision: number; resources: Resource[] } = { revision: 0, resources: [] };
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   /** Marking rules of the traces running now, by trace. */
   private readonly traces = new Map<number, Rule[]>();
@@ -82,9 +89,10 @@ export class FlockguardService implements AgentService {
   /** Compiles and pushes the current revision (at start: adopts whatever table is there, never deletes it). */
   async start(): Promise<void> {
     await this.serial(async () => {
-      const current = this.store.current();
-      const ruleset = this.compileOrThrow(current?.resources ?? []);
-      await this.push(ruleset, current?.revision);
+      const stored = this.store.current();
+      if (stored) this.current = { revision: stored.revision, resources: stored.resources };
+      const ruleset = this.compileOrThrow(this.current.resources);
+      await this.push(ruleset, stored?.revision);
       this.applied = ruleset;
     });
   }
@@ -109,34 +117,34 @@ export class FlockguardService implements AgentService {
   }
 
   async get(req: GetRequest): Promise<GetResult> {
-    const current = this.store.current();
+    const current = this.current;
     const kind = req.kind === undefined ? undefined : canonicalKind(req.kind);
-    const resources = (current?.resources ?? []).filter((r) => (!kind || r.kind === kind) && (req.name === undefined || r.metadata.name === req.name));
+    const resources = current.resources.filter((r) => (!kind || r.kind === kind) && (req.name === undefined || r.metadata.name === req.name));
     if (req.name !== undefined && resources.length === 0) {
       throw new ServiceError('NOT_FOUND', `${kind ?? 'object'}/${req.name} not found`, { status: 'NOT_FOUND' });
     }
-    return { resources, revision: current?.revision ?? 0 };
+    return { resources, revision: current.revision };
   }
 
   async diff(req: DiffRequest): Promise<DiffResult> {
     const incoming = this.parse(req.documents, req.skipUnsupported);
-    const current = this.store.current();
-    const byKey = new Map((current?.resources ?? []).map((r) => [resourceKey(r), r]));
+    const current = this.current;
+    const byKey = new Map(current.resources.map((r) => [resourceKey(r), r]));
     const entries: DiffEntry[] = incoming.map((r) => {
       const old = byKey.get(resourceKey(r));
       const action = !old ? 'created' : canonicalJson(old) === canonicalJson(r) ? 'unchanged' : 'configured';
       return { kind: r.kind, name: r.metadata.name, action, current: old, desired: r };
     });
-    return { entries, changed: entries.some((e) => e.action !== 'unchanged'), revision: current?.revision ?? 0 };
+    return { entries, changed: entries.some((e) => e.action !== 'unchanged'), revision: current.revision };
   }
 
   async status(): Promise<AgentStatus> {
     const s = this.reconciler.status();
-    const current = this.store.history(1)[0];
+    const current = this.current;
     return {
       agentUp: true,
       nodeName: this.opts.nodeName,
-      revision: current?.revision ?? 0,
+      revision: current.revision,
       generation: s.generation ?? 0,
       inSync: s.inSync,
       lastCommitTime: s.lastCommit?.time,
@@ -150,7 +158,7 @@ export class FlockguardService implements AgentService {
       version: VERSION,
       socketPath: this.opts.socketPath,
       dbPath: this.opts.dbPath,
-      resourceCount: current?.resourceCount ?? 0,
+      resourceCount: current.resources.length,
     };
   }
 
@@ -216,7 +224,7 @@ export class FlockguardService implements AgentService {
     const id = ++this.traceSeq;
     try {
       this.traces.set(id, rules);
-      await this.serial(() => this.push(this.applied!, this.store.history(1)[0]?.revision));
+      await this.serial(() => this.push(this.applied!, this.current.revision));
       this.opts.logger.info('trace started', { ...req, uid: ctx.peer.uid, pid: ctx.peer.pid });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, req.timeoutMs ?? 60_000);
@@ -229,7 +237,7 @@ export class FlockguardService implements AgentService {
     } finally {
       this.traces.delete(id);
       tracer.close();
-      await this.serial(() => this.push(this.applied!, this.store.history(1)[0]?.revision)).catch((err: Error) =>
+      await this.serial(() => this.push(this.applied!, this.current.revision)).catch((err: Error) =>
         this.opts.logger.error(`could not remove the trace rules: ${err.message}`));
     }
   }
@@ -259,9 +267,11 @@ export class FlockguardService implements AgentService {
 
   private netset(req: NetsetRequest, ctx: CallContext, mode: 'add' | 'remove'): Promise<MutationResult> {
     return this.mutate(req.dryRun, ctx, (current) => {
-      const { next, warnings } = changeNetset(current, req.name, req.cidrs, mode);
-      const touched = new Set([`GlobalNetworkSet/${req.name}`]);
-      return { next, objects: objectResults(current, next, touched), warnings, source: `netset ${mode}`, comment: `${mode} ${req.cidrs.length} net(s)` };
+      const { next, action, warnings } = changeNetset(current, req.name, req.cidrs, mode);
+      return {
+        next, objects: [{ kind: 'GlobalNetworkSet', name: req.name, action }], changed: action !== 'unchanged', warnings,
+        source: `netset ${mode}`, comment: `${mode} ${req.cidrs.length} net(s)`,
+      };
     });
   }
 
@@ -300,16 +310,16 @@ export class FlockguardService implements AgentService {
   private mutate(dryRun: boolean, ctx: CallContext, plan: (current: Resource[]) => Change): Promise<MutationResult> {
     return this.serial(async () => {
       const t0 = performance.now();
-      const current = this.store.current();
-      const change = plan(current?.resources ?? []);
-      const changed = hasChanges(objectResults(current?.resources ?? [], change.next));
+      const current = this.current;
+      const change = plan(current.resources);
+      const changed = change.changed ?? hasChanges(objectResults(current.resources, change.next));
       const ruleset = changed ? this.compileOrThrow(change.next) : undefined;
       const result = (revision: number, kernelApplied: boolean): MutationResult => ({
         objects: change.objects, revision, changed, durationMs: performance.now() - t0, kernelApplied,
         warnings: change.warnings, dryRun,
       });
-      if (dryRun || !ruleset) return result(current?.revision ?? 0, false);
-      await this.push(ruleset, current?.revision);
+      if (dryRun || !ruleset) return result(current.revision, false);
+      await this.push(ruleset, current.revision);
       const actor = actorOf(ctx.peer);
       let revision: number;
       try {
@@ -318,10 +328,11 @@ export class FlockguardService implements AgentService {
           : this.store.commit({ resources: change.next, source: change.source, actor, comment: change.comment }).revision;
       } catch (err) {
         this.opts.logger.error(`store write failed, putting the previous ruleset back: ${(err as Error).message}`);
-        if (this.applied) await this.push(this.applied, current?.revision).catch(() => undefined);
+        if (this.applied) await this.push(this.applied, current.revision).catch(() => undefined);
         throw err;
       }
       this.applied = ruleset;
+      this.current = { revision, resources: change.next };
       this.reconciler.setRevision(revision);
       this.opts.logger.info(`revision ${revision}: ${change.source}`, {
         revision, uid: actor?.uid, pid: actor?.pid, user: actor?.name,

@@ -31,7 +31,10 @@ describe('agent resource changes', () => {
 
   it('netset add appends only new nets (canonical form), remove drops them', () => {
     const current = [netset('blocked', ['10.0.0.0/8'])];
-    const added = changeNetset(current, 'blocked', ['10.0.0.0/8', '192.168.1.7', '172.16.0.0/12'], 'add').next;
+    assert.equal(changeNetset(current, 'blocked', ['10.0.0.0/8'], 'add').action, 'unchanged');
+    const add = changeNetset(current, 'blocked', ['10.0.0.0/8', '192.168.1.7', '172.16.0.0/12'], 'add');
+    assert.equal(add.action, 'configured');
+    const added = add.next;
     assert.deepEqual((added[0] as GlobalNetworkSet).spec.nets, ['10.0.0.0/8', '192.168.1.7/32', '172.16.0.0/12']);
     const removed = changeNetset(added, 'blocked', ['192.168.1.7/32', '8.8.8.8/32'], 'remove');
     assert.deepEqual((removed.next[0] as GlobalNetworkSet).spec.nets, ['10.0.0.0/8', '172.16.0.0/12']);
