@@ -134,6 +134,12 @@ export class FlockAgent {
     return JSON.parse(r.stdout) as ExplainAnswer;
   }
 
+  /** For signal handlers: kills the agent at once and removes the temp dir if it made it. */
+  disposeSync(): void {
+    if (this.running) this.child?.kill('SIGKILL');
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
   /** Stops the agent (SIGKILL: the lab is going away) and removes the temp dir if it made it. */
   async dispose(): Promise<void> {
     if (this.running) await this.stop('SIGKILL').catch(() => undefined);
