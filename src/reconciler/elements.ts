@@ -94,72 +94,92 @@ function diffExact(desiredIn: readonly SetElement[], liveIn: readonly SetElement
   return { add, remove };
 }
 
-/** A maximal run of adjacent ranges: from `lo` up to `end` exclusive (null: to the maximum key). */
-export interface Segment {
-  lo: Key;
-  end: Key | null;
-  elements: SetElement[];
+/**
+ * Maximal runs of adjacent ranges, as parallel arrays (a big set has 100,000s of them: no object per
+ * segment). Segment i runs from lo[i] up to end[i] exclusive (null: to the maximum key) and is made
+ * of the elements elems[from[i]] .. elems[to[i] - 1], contiguous in key order.
+ */
+export interface Segments {
+  lo: Key[];
+  end: Array<Key | null>;
+  from: number[];
+  to: number[];
+  elems: readonly SetElement[];
 }
 
 /** Cuts interval elements into merged segments. */
-export function segmentsOf(elementsIn: readonly SetElement[], keyOf: (e: SetElement) => Key = keyer(numericKeys(elementsIn))): Segment[] {
+export function segmentsOf(elementsIn: readonly SetElement[], keyOf: (e: SetElement) => Key = keyer(numericKeys(elementsIn))): Segments {
   const { keys, elems } = ordered(elementsIn, keyOf, true);
-  const out: Segment[] = [];
-  // The segment being built, and whether its last range is still open (no end element yet).
-  let cur: Segment | undefined;
+  const out: Segments = { lo: [], end: [], from: [], to: [], elems };
+  // Index of the segment being built, and whether its last range is still open (no end element yet).
+  let cur = -1;
   let open = false;
   for (let i = 0; i < elems.length; i++) {
     const e = elems[i]!;
     const k = keys[i]!;
     if (isEnd(e)) {
       // An end with no open range is the zero sentinel (or a stray end): it belongs to no range.
-      if (!cur || !open) continue;
-      cur.end = k;
-      cur.elements.push(e);
+      if (cur < 0 || !open) continue;
+      out.end[cur] = k;
+      out.to[cur] = i + 1;
       open = false;
       continue;
     }
     // A start continues the segment when a range is open (adjacent ranges whose shared end element
     // was omitted, as nft does in anonymous sets) or when it starts where the last range ended.
-    if (cur && (open || cur.end === k)) {
-      cur.elements.push(e);
-    } else {
-      cur = { lo: k, end: null, elements: [e] };
-      out.push(cur);
+    if (!(cur >= 0 && (open || out.end[cur] === k))) {
+      cur = out.lo.length;
+      out.lo.push(k);
+      out.from.push(i);
+      out.end.push(null);
+      out.to.push(i + 1);
     }
-    cur.end = null;
+    out.end[cur] = null;
+    out.to[cur] = i + 1;
     open = !e.open;
   }
   return out;
 }
 
-function pushAll(to: SetElement[], from: readonly SetElement[]): void {
-  // Not push(...from): a segment can hold more elements than a call has room for arguments.
-  for (const e of from) to.push(e);
+/**
+ * Segments by element list. The committed view shares its sets' element lists with the desired state
+ * they were committed from, so the next diff finds the live side's segments here instead of cutting
+ * a big set again. Lists are never modified once built, which makes the list a safe key.
+ */
+const segmentCache = new WeakMap<readonly SetElement[], { numeric: boolean; segments: Segments }>();
+
+function cachedSegments(elements: readonly SetElement[], numeric: boolean): Segments {
+  const hit = segmentCache.get(elements);
+  if (hit && hit.numeric === numeric) return hit.segments;
+  const segments = segmentsOf(elements, keyer(numeric));
+  segmentCache.set(elements, { numeric, segments });
+  return segments;
+}
+
+function pushSegment(to: SetElement[], s: Segments, i: number): void {
+  for (let k = s.from[i]!; k < s.to[i]!; k++) to.push(s.elems[k]!);
 }
 
 function diffIntervals(desired: readonly SetElement[], live: readonly SetElement[]): ElementDelta {
-  const keyOf = keyer(numericKeys(desired, live));
-  const want = segmentsOf(desired, keyOf);
-  const have = segmentsOf(live, keyOf);
+  const numeric = numericKeys(desired, live);
+  const want = cachedSegments(desired, numeric);
+  const have = cachedSegments(live, numeric);
   const add: SetElement[] = [];
   const remove: SetElement[] = [];
   let i = 0;
   let j = 0;
-  while (i < want.length || j < have.length) {
-    const w = want[i];
-    const h = have[j];
-    const c = !w ? 1 : !h ? -1 : w.lo < h.lo ? -1 : w.lo > h.lo ? 1 : 0;
+  const nw = want.lo.length;
+  const nh = have.lo.length;
+  while (i < nw || j < nh) {
+    const c = i >= nw ? 1 : j >= nh ? -1 : want.lo[i]! < have.lo[j]! ? -1 : want.lo[i]! > have.lo[j]! ? 1 : 0;
     if (c < 0) {
-      pushAll(add, w!.elements);
-      i++;
+      pushSegment(add, want, i++);
     } else if (c > 0) {
-      pushAll(remove, h!.elements);
-      j++;
+      pushSegment(remove, have, j++);
     } else {
-      if (w!.end !== h!.end) {
-        pushAll(remove, h!.elements);
-        pushAll(add, w!.elements);
+      if (want.end[i] !== have.end[j]) {
+        pushSegment(remove, have, j);
+        pushSegment(add, want, i);
       }
       i++;
       j++;

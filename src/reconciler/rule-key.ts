@@ -66,8 +66,20 @@ function exprKey(e: Expr, resolve: AnonSetResolver): string {
   }
 }
 
+/**
+ * Keys by expression list, for rules that use no anonymous set (`__set%d`, a set id: their key then depends on nothing
+ * else). The committed view's rules share their expression lists with the desired rules they came
+ * from, so the next diff does not re-key a thousand unchanged rules.
+ */
+const exprsKeyCache = new WeakMap<readonly Expr[], string>();
+
 export function ruleKey(r: Rule, resolve: AnonSetResolver): string {
-  return `${r.exprs.map((e) => exprKey(e, resolve)).join(';')}#${JSON.stringify(r.comment ?? '')}`;
+  let exprs = exprsKeyCache.get(r.exprs);
+  if (exprs === undefined) {
+    exprs = r.exprs.map((e) => exprKey(e, resolve)).join(';');
+    if (!r.exprs.some((e) => e.type === 'lookup' && (e.setId !== undefined || e.set.startsWith('__') || resolve(e)))) exprsKeyCache.set(r.exprs, exprs);
+  }
+  return `${exprs}#${JSON.stringify(r.comment ?? '')}`;
 }
 
 /** Named sets a rule looks up (anonymous ones excluded: they live and die with the rule). */

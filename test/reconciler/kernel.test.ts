@@ -31,7 +31,8 @@ function keysByChain(rs: Ruleset): Record<string, string[]> {
 
 function rangesOf(rs: Ruleset, set: string): string[] {
   const s = rs.sets.find((x) => x.name === set)!;
-  return segmentsOf(s.elements ?? []).map((g) => `${g.lo}-${g.end ?? 'max'}`);
+  const g = segmentsOf(s.elements ?? []);
+  return g.lo.map((lo, i) => `${lo}-${g.end[i] ?? 'max'}`);
 }
 
 const tableA = (): Ruleset => ruleset(
