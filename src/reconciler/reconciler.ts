@@ -248,6 +248,11 @@ export class Reconciler extends EventEmitter {
     });
   }
 
+  /** Resolves when every reconcile queued so far (background ones included) has finished. */
+  idle(): Promise<void> {
+    return this.serial(async () => undefined);
+  }
+
   /** Records which revision the desired state (already pushed) is, once the store has numbered it. */
   setRevision(revision: number): void {
     if (this.desired) this.desired.revision = revision;
@@ -347,6 +352,9 @@ export class Reconciler extends EventEmitter {
         }
         if (!quiet || this.quietGeneration === res.generation) {
           this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation, committed: res.generation };
+          // A quiet commit leaves no events to learn inserted rules' handles from: read the table
+          // back now, while idle, rather than when the next change is waiting.
+          if (quiet && plan.summary.rulesAdded > 0) void this.background('read-back after a large commit', () => this.resync('handles of a large commit'));
         }
         const durationMs = performance.now() - t0;
         const summary = formatSummary(plan.summary);
