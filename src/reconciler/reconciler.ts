@@ -3,12 +3,17 @@
 // - Only our table is ever read or written (dumpTable of `family name`); other tables are not ours.
 // - Each commit carries the generation our view of the table is valid at (NFNL_BATCH_GENID,
 //   nftables-netlink.md 1.7): if anyone committed in between, the kernel refuses the batch
-//   (NFT_GENERATION_CHANGED) and we retry a bounded number of times.
+//   (NFT_GENERATION_CHANGED) and we retry a bounded number of times. When the monitor saw every
+//   generation in between and none touched our table (kube-proxy, Docker...), the retry reuses the
+//   view without reading back.
 // - After a commit the committed state is kept in memory; a later small change is diffed against it,
 //   so a 1,000,000-prefix set is not read back for a one-prefix change. The table is read back only
 //   when the view is unknown: at start, after drift, after a lost monitor event, after a failed commit,
 //   and at the periodic resync. Handles of rules our commit inserted come from the monitor's events
-//   for that commit (handles.ts); if they do not arrive, the table is read back.
+//   for that commit (handles.ts); if they do not arrive, the table is read back. Batches of more
+//   events than the monitor can hold go out with the monitor closed (quietCommit), and the table is
+//   then read back in the background.
+// - Drift repairs and resyncs run in the background; a failed one is retried with backoff.
 // - Drift: an NftMonitor on its own socket (6.1) sees every generation. A generation by another process
 //   that touched our table makes the view stale and schedules a repair (debounced a few ms: one
 //   `nft -f` or a table deletion arrives as many events). Generations are consecutive; a gap, or the
