@@ -1,7 +1,7 @@
 // Just enough nf_tables wire format for the socket tests, written with src/netlink only (the socket
 // layer must not depend on src/nftables). Numbers from include/uapi/linux/netfilter/nf_tables.h and
 // nfnetlink.h; the framing is the one `nft --debug=netlink,mnl add table inet t` shows.
-import { AttributeReader, AttributeWriter, NLM_F_REQUEST, NetlinkMessage, NetlinkSocket, beginMessage, endMessage } from '../../src/netlink';
+import { AttributeReader, AttributeWriter, NLMSG_ERROR, NLM_F_REQUEST, NetlinkMessage, NetlinkSocket, beginMessage, endMessage } from '../../src/netlink';
 
 export const NETLINK_NETFILTER = 12;
 export const NFNLGRP_NFTABLES = 7;
@@ -61,13 +61,30 @@ export function generationId(m: NetlinkMessage): number | undefined {
   return new AttributeReader(m.payload, 4).u32be(NFTA_GEN_ID);
 }
 
-/** GETGEN over `socket`: the current generation id. */
+/** GETGEN over `socket`: the current generation id, and every message received up to its reply. */
 export async function getGeneration(socket: NetlinkSocket): Promise<number> {
+  return (await sync(socket)).generation;
+}
+
+async function sync(socket: NetlinkSocket): Promise<{ generation: number; replies: NetlinkMessage[] }> {
   const w = new AttributeWriter();
   const seq = socket.nextSeq();
   nfMessage(w, nftType(NFT_MSG_GETGEN), NLM_F_REQUEST, seq, 0, 0);
   const replies = await socket.exchange([w.toBuffer()], seq);
-  const id = replies.map(generationId).find((g) => g !== undefined);
-  if (id === undefined) throw new Error(`GETGEN: no NEWGEN among ${replies.length} replies`);
-  return id;
+  const generation = replies.map(generationId).find((g) => g !== undefined);
+  if (generation === undefined) throw new Error(`GETGEN: no NEWGEN among ${replies.length} replies`);
+  return { generation, replies };
+}
+
+/**
+ * Sends a batch in one sendmsg, then GETGEN as a completion sentinel (nfnetlink handles the batch
+ * inside sendmsg, and unicast replies are FIFO, so every batch error precedes the NEWGEN reply).
+ * Returns the error replies and the generation after the batch.
+ */
+export async function sendBatch(socket: NetlinkSocket, buffer: Buffer): Promise<{ errors: NetlinkMessage[]; generation: number }> {
+  const early: NetlinkMessage[] = [];
+  socket.onUnsolicited((messages) => early.push(...messages));
+  await socket.send([buffer]);
+  const { generation, replies } = await sync(socket);
+  return { errors: [...early, ...replies].filter((m) => m.type === NLMSG_ERROR), generation };
 }
