@@ -2,14 +2,13 @@
 // Every mutation runs under one lock (concurrent applies serialise), is validated and compiled whole
 // before anything changes, is pushed to the kernel first and recorded as a revision once the
 // kernel holds it; a store failure then puts the previous ruleset back, so the two never disagree.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'winston';
 import {
   AgentService, AgentStatus, ApplyRequest, CallContext, ChangeEvent, CountersResult, DeleteRequest, DiffEntry,
   DiffRequest, DiffResult, ExplainRequest, ExplainResult, GetRequest, GetResult, MutationResult, NetsetRequest,
   ObjectResult, PeerInfo, RevisionSummary, RollbackRequest, RuleCounter, ServiceError, StreamSink, TraceLine, TraceRequest,
 } from '../api/service';
+import { packageVersion } from '../cli/version';
 import { CompileError, compile } from '../compiler';
 import { NftTracer } from '../kernel/trace';
 import { Rule, Ruleset } from '../nftables/model';
@@ -29,13 +28,7 @@ export interface AgentServiceOptions {
   logger: Logger;
 }
 
-const VERSION = ((): string => {
-  try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-})();
+const VERSION = packageVersion();
 
 interface Change {
   next: Resource[];
