@@ -203,4 +203,19 @@ describe('reconcile loop @kernel', () => {
     assert.equal(failures, -1, 'the first repair failed, the retry succeeded');
     assert.deepEqual(diff(desired(), await liveTable()).ops, []);
   });
+
+  it('undoes what another process added to our table: a rule and a set element', async () => {
+    const r = startReconciler();
+    await r.apply(desired(), 1);
+    let repaired = nextRepair(r);
+    nft(['insert', 'rule', 'inet', 'flockguard', 'hep-lo', 'tcp', 'dport', '6666', 'accept']);
+    let rep = await repaired;
+    assert.match(rep.repaired, /rules \+0 ~0 -1/);
+    repaired = nextRepair(r);
+    nft(['add', 'element', 'inet', 'flockguard', 'blocked', '{ 192.0.2.0/24 }']);
+    rep = await repaired;
+    assert.match(rep.what, /new element/);
+    assert.match(rep.repaired, /elements \+0 -2/);
+    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+  });
 });
