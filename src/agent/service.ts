@@ -91,16 +91,16 @@ export class FlockguardService implements AgentService {
   }
 
   apply(req: ApplyRequest, ctx: CallContext): Promise<MutationResult> {
-    const incoming = this.parse(req.documents, req.skipUnsupported);
+    const { resources: incoming, skipped } = this.parse(req.documents, req.skipUnsupported);
     const touched = new Set(incoming.map(resourceKey));
     return this.mutate(req.dryRun, ctx, (current) => {
       const next = mergeApply(current, incoming);
-      return { next, objects: objectResults(current, next, touched), warnings: [], source: `apply ${req.documents.map((d) => d.fileName).join(', ')}` };
+      return { next, objects: objectResults(current, next, touched), warnings: skipped, source: `apply ${req.documents.map((d) => d.fileName).join(', ')}` };
     });
   }
 
   delete(req: DeleteRequest, ctx: CallContext): Promise<MutationResult> {
-    const refs = [...req.refs, ...this.parse(req.documents, true).map((r) => ({ kind: r.kind, name: r.metadata.name }))];
+    const refs = [...req.refs, ...this.parse(req.documents, true).resources.map((r) => ({ kind: r.kind, name: r.metadata.name }))];
     if (refs.length === 0) throw new ServiceError('INVALID_ARGUMENT', 'delete: name at least one object', { status: 'INVALID_ARGUMENT' });
     return this.mutate(req.dryRun, ctx, (current) => {
       const { next, deleted } = removeRefs(current, refs, req.skipNotExists);
@@ -120,7 +120,7 @@ export class FlockguardService implements AgentService {
   }
 
   async diff(req: DiffRequest): Promise<DiffResult> {
-    const incoming = this.parse(req.documents, req.skipUnsupported);
+    const incoming = this.parse(req.documents, req.skipUnsupported).resources;
     const current = this.current;
     const byKey = new Map(current.resources.map((r) => [resourceKey(r), r]));
     const entries: DiffEntry[] = incoming.map((r) => {
@@ -268,16 +268,19 @@ export class FlockguardService implements AgentService {
     });
   }
 
-  private parse(documents: ApplyRequest['documents'], skipUnsupported: boolean): Resource[] {
+  /** Parses every document; any issue in any of them refuses the whole request. */
+  private parse(documents: ApplyRequest['documents'], skipUnsupported: boolean): { resources: Resource[]; skipped: string[] } {
     const resources: Resource[] = [];
     const issues: PolicyIssue[] = [];
+    const skipped: string[] = [];
     for (const doc of documents) {
       const res = parsePolicyText(doc.text, { file: doc.fileName, skipUnsupported });
-      resources.push(...res.resources);
-      issues.push(...res.issues);
+      for (const r of res.resources) resources.push(r);
+      for (const i of res.issues) issues.push(i);
+      for (const i of res.skipped) skipped.push(`skipped ${i.object}: ${i.message}`);
     }
     if (issues.length > 0) throw new ServiceError('POLICY_INVALID', summarizeIssues(issues), { status: 'INVALID_ARGUMENT', issues });
-    return resources;
+    return { resources, skipped };
   }
 
   private compileOrThrow(resources: readonly Resource[]): Ruleset {
@@ -311,7 +314,9 @@ export class FlockguardService implements AgentService {
         objects: change.objects, revision, changed, durationMs: performance.now() - t0, kernelApplied,
         warnings: change.warnings, dryRun,
       });
-      if (dryRun || !ruleset) return result(current.revision, false);
+      if (dryRun) return result(current.revision, false);
+      // Nothing changed: no revision, no commit; the kernel holds the current one if we are in sync.
+      if (!ruleset) return result(current.revision, this.reconciler.status().inSync);
       await this.push(ruleset, current.revision);
       const actor = actorOf(ctx.peer);
       let revision: number;
