@@ -90,7 +90,7 @@ export class FlockguardService implements AgentService {
     });
   }
 
-  apply(req: ApplyRequest, ctx: CallContext): Promise<MutationResult> {
+  async apply(req: ApplyRequest, ctx: CallContext): Promise<MutationResult> {
     const { resources: incoming, skipped } = this.parse(req.documents, req.skipUnsupported);
     const touched = new Set(incoming.map(resourceKey));
     return this.mutate(req.dryRun, ctx, (current) => {
@@ -99,7 +99,7 @@ export class FlockguardService implements AgentService {
     });
   }
 
-  delete(req: DeleteRequest, ctx: CallContext): Promise<MutationResult> {
+  async delete(req: DeleteRequest, ctx: CallContext): Promise<MutationResult> {
     const refs = [...req.refs, ...this.parse(req.documents, true).resources.map((r) => ({ kind: r.kind, name: r.metadata.name }))];
     if (refs.length === 0) throw new ServiceError('INVALID_ARGUMENT', 'delete: name at least one object', { status: 'INVALID_ARGUMENT' });
     return this.mutate(req.dryRun, ctx, (current) => {
@@ -159,7 +159,7 @@ export class FlockguardService implements AgentService {
     return this.store.history(limit).map((r) => ({ ...r, actor: r.actor && { ...r.actor, claimed: true } }));
   }
 
-  rollback(req: RollbackRequest, ctx: CallContext): Promise<MutationResult> {
+  async rollback(req: RollbackRequest, ctx: CallContext): Promise<MutationResult> {
     return this.mutate(req.dryRun, ctx, (current) => {
       const to = req.toRevision ?? this.store.history(2)[1]?.revision;
       if (to === undefined) throw new ServiceError('FAILED_PRECONDITION', 'rollback: there is no earlier revision', { status: 'FAILED_PRECONDITION' });
@@ -169,11 +169,11 @@ export class FlockguardService implements AgentService {
     });
   }
 
-  netsetAdd(req: NetsetRequest, ctx: CallContext): Promise<MutationResult> {
+  async netsetAdd(req: NetsetRequest, ctx: CallContext): Promise<MutationResult> {
     return this.netset(req, ctx, 'add');
   }
 
-  netsetRemove(req: NetsetRequest, ctx: CallContext): Promise<MutationResult> {
+  async netsetRemove(req: NetsetRequest, ctx: CallContext): Promise<MutationResult> {
     return this.netset(req, ctx, 'remove');
   }
 
