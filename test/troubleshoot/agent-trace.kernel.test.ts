@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/agent/logger';
 import { compile } from '../../src/compiler';
 import { NftClient } from '../../src/kernel';
-import { Reconciler } from '../../src/reconciler/reconciler';
+import { diff, Reconciler } from '../../src/reconciler';
 import { TRACE_COMMENT_PREFIX } from '../../src/troubleshoot/comments';
 import { runTrace } from '../../src/troubleshoot/trace';
 import { gnp, hep } from '../compiler/fixtures';
@@ -49,7 +49,7 @@ describe('trace next to the reconciler @kernel', function () {
     ac.abort();
     assert.deepEqual(await trace, { removed: true });
     assert.equal(traceRules(), 0);
-    const plan = await rec.preview(compile(changed, 'node1'));
-    assert.deepEqual(Object.values(plan).filter((n) => n !== 0), [], `the table is the desired one: ${JSON.stringify(plan)}`);
+    const { summary } = diff(compile(changed, 'node1'), await rec.readLive());
+    assert.deepEqual(Object.values(summary).filter((n) => n !== 0), [], `the table is the desired one: ${JSON.stringify(summary)}`);
   });
 });
