@@ -13,6 +13,8 @@ import { FlockAgent } from '../../scripts/demo/flock';
 export const NODE_NAME = 'node-1';
 /** A dropped connection shows as a timeout; keep it short, the lab answers in a few ms. */
 export const DROP_MS = 400;
+/** How long a connection that must get through may take (generous: CI machines are busy). */
+export const REACH_MS = 3000;
 
 export function repoRoot(): string {
   let dir = __dirname;

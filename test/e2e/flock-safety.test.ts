@@ -4,6 +4,7 @@
 // drift repair, and an agent stopped, killed and restarted while a denied client keeps trying.
 // One lab (kube-proxy nftables mode) with the agent in its node namespace serves every test.
 import assert from 'node:assert/strict';
+import type { ConnectOutcome } from '../../scripts/lab/lab';
 import {
   assertAll,
   clearPolicy,
@@ -13,6 +14,7 @@ import {
   HeldConnection,
   NODE_NAME,
   probe,
+  REACH_MS,
   serviceTargets,
   startFlockLab,
   stopFlockLab,
@@ -70,8 +72,8 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
     await agent.apply('example', examplePolicy());
     const n = lab.node;
     const [ssh4, ssh6, http4] = await Promise.all([
-      lab.connect(lab.clients.denied, n.eth0v4, n.sshPort, { timeoutMs: 2000 }),
-      lab.connect(lab.clients.denied, n.eth0v6 ?? '', n.sshPort, { timeoutMs: 2000 }),
+      lab.connect(lab.clients.denied, n.eth0v4, n.sshPort, { timeoutMs: REACH_MS }),
+      lab.connect(lab.clients.denied, n.eth0v6 ?? '', n.sshPort, { timeoutMs: REACH_MS }),
       lab.connect(lab.clients.denied, n.eth0v4, n.httpPort, { timeoutMs: DROP_MS }),
     ]);
     assert.ok(ssh4.ok && ssh4.hello?.server === 'node', `ssh over IPv4: ${ssh4.detail}`);
@@ -97,34 +99,40 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
     const { address, port } = nodePortV4();
     const held = await HeldConnection.open(lab, lab.clients.denied, address, port);
     try {
-      assert.equal(await held.echo('before the change', 2000), 'before the change');
+      assert.equal(await held.echo('before the change', REACH_MS), 'before the change');
       await agent.cli(['netset', 'remove', 'allowed-clients', `${lab.clients.denied.v4}/32`]);
       const fresh = await lab.connect(lab.clients.denied, address, port, { timeoutMs: DROP_MS });
       assert.equal(fresh.reason, 'timeout', `a new connection from the removed client: ${fresh.detail}`);
-      assert.equal(await held.echo('after the change', 2000), 'after the change', 'the open connection still carries data');
+      assert.equal(await held.echo('after the change', REACH_MS), 'after the change', 'the open connection still carries data');
     } finally {
       held.close();
     }
   });
 
-  it('pod and node traffic to the NodePort is left alone by an eth0 host endpoint; a "*" host endpoint selects the pod too', async () => {
+  it('pod and node traffic is left alone by an eth0 host endpoint; a "*" host endpoint selects it too', async () => {
     const { lab, agent } = the();
     await agent.apply('example', examplePolicy());
     const { address, port } = nodePortV4();
+    // The node's own connection to its own port loops back through lo and prerouting (no DNAT).
+    const nodeOwn = (timeoutMs: number): Promise<ConnectOutcome> => lab.connect(lab.node, lab.node.eth0v4, lab.node.httpPort, { timeoutMs });
     const [fromPod, fromNode, fromDenied] = await Promise.all([
-      lab.connect(lab.pod, address, port, { timeoutMs: 2000 }),
-      lab.connect(lab.node, address, port, { timeoutMs: 2000 }),
+      lab.connect(lab.pod, address, port, { timeoutMs: REACH_MS }),
+      nodeOwn(REACH_MS),
       lab.connect(lab.clients.denied, address, port, { timeoutMs: DROP_MS }),
     ]);
-    assert.ok(fromPod.ok, `pod → NodePort under deny-all on eth0: ${fromPod.detail}`);
-    assert.ok(fromNode.ok, `node → NodePort under deny-all on eth0: ${fromNode.detail}`);
+    assert.ok(fromPod.ok && fromPod.hello?.server === 'pod', `pod → NodePort under deny-all on eth0: ${fromPod.detail}`);
+    assert.ok(fromNode.ok && fromNode.hello?.server === 'node', `node → its own port ${lab.node.httpPort} under deny-all on eth0: ${fromNode.detail}`);
     assert.equal(fromDenied.reason, 'timeout', `the deny-all is in force on eth0: ${fromDenied.detail}`);
 
     await agent.apply('all-interfaces', hostEndpoint(`${NODE_NAME}-all`, NODE_NAME, '*'));
-    const podAgain = await lab.connect(lab.pod, address, port, { timeoutMs: DROP_MS });
+    const [podAgain, nodeAgain, allowed] = await Promise.all([
+      lab.connect(lab.pod, address, port, { timeoutMs: DROP_MS }),
+      nodeOwn(DROP_MS),
+      lab.connect(lab.clients.allowed, address, port, { timeoutMs: REACH_MS }),
+    ]);
     assert.equal(podAgain.reason, 'timeout', `pod → NodePort under deny-all on a "*" host endpoint: ${podAgain.detail}`);
-    const allowed = await lab.connect(lab.clients.allowed, address, port, { timeoutMs: 2000 });
-    assert.ok(allowed.ok, `the allowed client still gets in: ${allowed.detail}`);
+    assert.equal(nodeAgain.reason, 'timeout', `node → its own port over lo under deny-all on a "*" host endpoint: ${nodeAgain.detail}`);
+    assert.ok(allowed.ok, `the allowed client still gets in on eth0: ${allowed.detail}`);
   });
 
   it("ignores other nodes' host endpoints in the same manifest", async () => {
@@ -132,11 +140,11 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
     const others = [hostEndpoint('node-2-eth0', 'node-2', 'eth0'), hostEndpoint('node-2-all', 'node-2', '*'), DENY_ALL].join('---\n');
     await agent.apply('other-nodes', others);
     const targets = serviceTargets(lab);
-    assertAll(await probe(lab, lab.clients.denied, targets, 2000), 'reached', 'denied client with only node-2 host endpoints');
+    assertAll(await probe(lab, lab.clients.denied, targets, REACH_MS), 'reached', 'denied client with only node-2 host endpoints');
 
     await agent.apply('mixed', [examplePolicy(), others].join('---\n'));
     assertAll(await probe(lab, lab.clients.denied, targets), 'dropped', 'denied client with node-1 eth0 and node-2 host endpoints');
-    const fromPod = await lab.connect(lab.pod, lab.node.eth0v4, lab.service.nodePort, { timeoutMs: 2000 });
+    const fromPod = await lab.connect(lab.pod, lab.node.eth0v4, lab.service.nodePort, { timeoutMs: REACH_MS });
     assert.ok(fromPod.ok, `node-2's "*" host endpoint does not catch this node's pod: ${fromPod.detail}`);
   });
 
@@ -156,7 +164,7 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
       assert.ok(await eventually(deniedDropped, 2000), `the denial is back within ~2 s of: ${tamper.join(' ')}\n${agent.log}`);
       assert.ok(await deniedDropped(), `and it holds after: ${tamper.join(' ')}`);
     }
-    const allowed = await lab.connect(lab.clients.allowed, address, port, { timeoutMs: 2000 });
+    const allowed = await lab.connect(lab.clients.allowed, address, port, { timeoutMs: REACH_MS });
     assert.ok(allowed.ok, `the allowed client after the repairs: ${allowed.detail}`);
     const status = JSON.parse((await agent.cli(['status', '-o', 'json'])).stdout) as { driftRepairs: number; inSync: boolean };
     assert.ok(status.driftRepairs >= repairsBefore + 2, `status counts both repairs: ${JSON.stringify(status)}`);
@@ -189,7 +197,7 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
     const through = attempts.filter((a) => a.ok);
     assert.ok(attempts.length >= 5, `the denied client kept trying (${attempts.length} attempts)`);
     assert.deepEqual(through, [], `no connection from the denied client got through (${attempts.length} attempts)`);
-    const allowed = await lab.connect(lab.clients.allowed, address, port, { timeoutMs: 2000 });
+    const allowed = await lab.connect(lab.clients.allowed, address, port, { timeoutMs: REACH_MS });
     assert.ok(allowed.ok, `the allowed client after the restart: ${allowed.detail}`);
     const status = await agent.cli(['status']);
     assert.match(status.stdout, /in sync/);

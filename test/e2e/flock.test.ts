@@ -11,6 +11,7 @@ import {
   clearPolicy,
   examplePolicy,
   probe,
+  REACH_MS,
   serviceTargets,
   startFlockLab,
   stopFlockLab,
@@ -64,9 +65,9 @@ for (const mode of MODES) {
     it('the allowed client reaches NodePort, external IP and LB IP (v4 and v6); the denied client reaches none', async () => {
       const { lab, agent } = the();
       const targets = serviceTargets(lab);
-      assertAll(await probe(lab, lab.clients.denied, targets), 'reached', 'denied client before any policy');
+      assertAll(await probe(lab, lab.clients.denied, targets, REACH_MS), 'reached', 'denied client before any policy');
       await agent.apply('example', examplePolicy());
-      const [allowed, denied] = await Promise.all([probe(lab, lab.clients.allowed, targets), probe(lab, lab.clients.denied, targets)]);
+      const [allowed, denied] = await Promise.all([probe(lab, lab.clients.allowed, targets, REACH_MS), probe(lab, lab.clients.denied, targets)]);
       assertAll(allowed, 'reached', 'allowed client');
       assertAll(denied, 'dropped', 'denied client');
       // The answer came from the pod's port: the packet went on through kube-proxy's DNAT.
@@ -78,7 +79,7 @@ for (const mode of MODES) {
       const targets = serviceTargets(lab);
       await lab.nft(inputForwardFilter(the()));
       try {
-        assertAll(await probe(lab, lab.clients.denied, targets), 'reached', 'denied client under an input/forward filter');
+        assertAll(await probe(lab, lab.clients.denied, targets, REACH_MS), 'reached', 'denied client under an input/forward filter');
         // The filter is live: it saw the connections, but only as <pod>:8080, which it does not match.
         const listed = (await lab.exec(lab.node, ['nft', 'list', 'table', 'inet', 'control'])).stdout;
         assert.doesNotMatch(listed, /packets [1-9]/, 'no input/forward drop rule matched');
