@@ -98,6 +98,8 @@ export class NetlinkSocket {
   private unsolicited: ((messages: NetlinkMessage[]) => void) | undefined;
   private errorHandler: ((err: NetlinkSocketError) => void) | undefined;
   private closed = false;
+  /** The socket's fd, once looked up; null when the addon is missing (no fd is needed then). */
+  private fd: number | null | undefined;
   /** What setsockopt actually applied (see NetlinkSocketOptions). */
   readonly applied: AppliedSocketOptions;
 
@@ -145,6 +147,19 @@ export class NetlinkSocket {
 
   get recvBufferSize(): number {
     return this.raw.getRecvBufferSize();
+  }
+
+  /**
+   * SO_SNDBUFFORCE now, e.g. sized to the next batch as nft does (mnl_set_sndbuffer). Falls back to
+   * SO_SNDBUF, capped by net.core.wmem_max, on EPERM or without the addon.
+   */
+  forceSendBufferSize(bytes: number): 'forced' | 'plain' {
+    return forceBuffer(this.nativeFd(), SO_SNDBUFFORCE, bytes, (n) => this.raw.setSendBufferSize(n));
+  }
+
+  /** SO_RCVBUFFORCE now; falls back like forceSendBufferSize. */
+  forceRecvBufferSize(bytes: number): 'forced' | 'plain' {
+    return forceBuffer(this.nativeFd(), SO_RCVBUFFORCE, bytes, (n) => this.raw.setRecvBufferSize(n));
   }
 
   /**
@@ -211,19 +226,18 @@ export class NetlinkSocket {
 
   private configure(o: NetlinkSocketOptions): AppliedSocketOptions {
     const applied: AppliedSocketOptions = { sendBuffer: 'plain', recvBuffer: 'plain', extAck: false, capAck: false, noEnobufs: false };
-    const wanted = o.sendBufferForce !== undefined || o.recvBufferForce !== undefined || o.extAck || o.capAck || o.noEnobufs;
-    // Without the addon (warned about once by ./sockopt) only the plain buffer sizes can be set.
-    const fd = wanted && !nativeSocketOptionsMissing() ? findNetlinkSocketFd(this.protocol, this.portId) : undefined;
-    if (o.sendBufferForce !== undefined) {
-      applied.sendBuffer = forceBuffer(fd, SO_SNDBUFFORCE, o.sendBufferForce, (n) => this.raw.setSendBufferSize(n));
-    }
-    if (o.recvBufferForce !== undefined) {
-      applied.recvBuffer = forceBuffer(fd, SO_RCVBUFFORCE, o.recvBufferForce, (n) => this.raw.setRecvBufferSize(n));
-    }
-    applied.extAck = !!o.extAck && netlinkFlag(fd, NETLINK_EXT_ACK);
-    applied.capAck = !!o.capAck && netlinkFlag(fd, NETLINK_CAP_ACK);
-    applied.noEnobufs = !!o.noEnobufs && netlinkFlag(fd, NETLINK_NO_ENOBUFS);
+    if (o.sendBufferForce !== undefined) applied.sendBuffer = this.forceSendBufferSize(o.sendBufferForce);
+    if (o.recvBufferForce !== undefined) applied.recvBuffer = this.forceRecvBufferSize(o.recvBufferForce);
+    applied.extAck = !!o.extAck && netlinkFlag(this.nativeFd(), NETLINK_EXT_ACK);
+    applied.capAck = !!o.capAck && netlinkFlag(this.nativeFd(), NETLINK_CAP_ACK);
+    applied.noEnobufs = !!o.noEnobufs && netlinkFlag(this.nativeFd(), NETLINK_NO_ENOBUFS);
     return applied;
+  }
+
+  /** The fd for the addon's setsockopt; undefined without the addon (warned about once by ./sockopt). */
+  private nativeFd(): number | undefined {
+    if (this.fd === undefined) this.fd = nativeSocketOptionsMissing() ? null : findNetlinkSocketFd(this.protocol, this.portId);
+    return this.fd ?? undefined;
   }
 
   private runExchange(buffers: Uint8Array[], finalSeq: number): Promise<NetlinkMessage[]> {

@@ -159,6 +159,11 @@ describe('NetlinkSocket options against the kernel @kernel', () => {
     const plain = socket({ sendBufferSize: target + (1 << 20) });
     await assert.rejects(plain.send([buf]), { code: 'EMSGSIZE' });
 
+    // Sizing for the batch at hand, as nft does, also works on an open socket.
+    const resized = socket();
+    assert.equal(resized.forceSendBufferSize(buf.length + (1 << 20)), 'forced');
+    assert.ok(resized.sendBufferSize - 32 >= buf.length);
+
     const before = await getGeneration(forced);
     const { errors, generation } = await sendBatch(forced, buf);
     assert.deepEqual(errors.map((m) => errnoName(parseErrorBody(m).errno)), []);
