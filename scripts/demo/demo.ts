@@ -25,6 +25,9 @@ interface Target {
 
 interface Row {
   client: LabHost;
+  /** The lab's unlisted client, and the failsafe port, to tell intended from leaked connections. */
+  denied: LabHost;
+  sshPort: number;
   clientLabel: string;
   target: Target;
   control: ConnectOutcome;
@@ -99,11 +102,16 @@ function outcomeCell(r: ConnectOutcome): Cell {
   return { text: r.reason === 'timeout' ? 'blocked' : `failed (${r.reason})`, colour: '31' };
 }
 
+/** The control column: a connection the intent meant to block that got through is a warning. */
+function leakCell(r: ConnectOutcome, intended: boolean): Cell {
+  const cell = outcomeCell(r);
+  return r.ok && !intended ? { ...cell, colour: '33' } : cell;
+}
+
 function whyText(e: ExplainAnswer): string {
   const last = e.path[e.path.length - 1];
-  if (!last || !/accept|drop/.test(last.verdict) || last.chain === 'prerouting' && !last.comment) {
-    return 'no pre-DNAT policy decided: default accept';
-  }
+  // Nothing decided: the packet fell off the end of our chains (no host endpoint, or Pass).
+  if (!last || !/^(accept|drop)/.test(last.verdict)) return `no pre-DNAT decision: ${e.verdict} by default`;
   if (last.policy !== undefined) {
     const action = /action=(\S+)/.exec(last.comment ?? '')?.[1] ?? last.verdict;
     return `${last.policy} rule ${last.ruleIndex} (${action})`;
@@ -123,7 +131,7 @@ function render(rows: Row[]): string {
     return [
       { text: r.clientLabel },
       { text: `${r.target.what} ${hostPort(r.target.address, r.target.port)}` },
-      outcomeCell(r.control),
+      leakCell(r.control, r.client !== r.denied || r.target.port === r.sshPort),
       outcomeCell(r.flockguard),
       { text: whyText(r.why) + (explained ? '' : `  [explain says ${r.why.verdict}!]`), colour: explained ? '2' : '33' },
     ];
@@ -164,7 +172,14 @@ async function demo(mode: KubeProxyMode, state: { lab?: Lab; agent?: FlockAgent 
   process.stdout.write(applied.stdout.replace(/^(?=.)/gm, '    '));
   const enforced = await probeAll(lab, pairs);
   const whys = await Promise.all(pairs.map((p) => explainRow(agent, lab, p.client, p.target)));
-  const rows: Row[] = pairs.map((p, i) => ({ ...p, control: control[i], flockguard: enforced[i], why: whys[i] }));
+  const rows: Row[] = pairs.map((p, i) => ({
+    ...p,
+    denied: lab.clients.denied,
+    sshPort: lab.node.sshPort,
+    control: control[i],
+    flockguard: enforced[i],
+    why: whys[i],
+  }));
 
   process.stdout.write('\n' + render(rows) + '\n');
   const unlisted = rows.filter((r) => r.client === lab.clients.denied && r.target.port !== lab.node.sshPort);
