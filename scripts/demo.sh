@@ -10,5 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "flockguard demo: needs root for network namespaces and nftables; run: sudo scripts/demo.sh" >&2
   exit 1
 fi
+if ! command -v node >/dev/null; then
+  echo "flockguard demo: needs Node.js 20 or newer (e.g. apt-get install nodejs npm), then run it again" >&2
+  exit 1
+fi
 bash scripts/setup.sh
 exec node dist/scripts/demo/demo.js "$@"

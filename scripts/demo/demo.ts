@@ -139,7 +139,11 @@ function render(rows: Row[]): string {
   return renderTable(header, cells, { colour });
 }
 
+const USAGE = 'usage: sudo scripts/demo.sh [--mode nftables|iptables]   (kube-proxy mode of the lab, default nftables)\n';
+
 function parseMode(argv: string[]): KubeProxyMode {
+  const unknown = argv.filter((a, i) => a !== '--mode' && argv[i - 1] !== '--mode');
+  if (unknown.length > 0) throw new Error(`unexpected argument ${JSON.stringify(unknown[0])}\n${USAGE}`);
   const i = argv.indexOf('--mode');
   const mode = i >= 0 ? argv[i + 1] : 'nftables';
   if (mode !== 'nftables' && mode !== 'iptables') throw new Error(`--mode must be nftables or iptables, got ${JSON.stringify(mode)}`);
@@ -200,7 +204,12 @@ async function demo(mode: KubeProxyMode, state: { lab?: Lab; agent?: FlockAgent 
 }
 
 async function main(): Promise<number> {
-  const mode = parseMode(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const mode = parseMode(argv);
   const state: { lab?: Lab; agent?: FlockAgent } = {};
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nflockguard demo: ${signal}, tearing down\n`);

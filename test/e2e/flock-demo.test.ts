@@ -2,10 +2,13 @@
 // without a TTY, its table must say the listed client reached every service, the unlisted one was
 // blocked everywhere but at the ssh failsafe, and the input/forward control blocked nothing; the
 // "why" column must name the deciding policy. It must leave no namespace behind, also on Ctrl-C.
+// The example policies it applies must stay valid.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { CLI_ENTRY } from '../../scripts/demo/flock';
 import { runSync } from '../../scripts/lab/process';
+import { repoRoot } from './flock-fixtures';
 
 const DEMO = join(__dirname, '..', '..', 'scripts', 'demo', 'demo.js');
 
@@ -64,6 +67,13 @@ function tableRows(stdout: string): TableRow[] {
       return { client, service, control, flockguard, why };
     });
 }
+
+describe('flockguard examples', function () {
+  it('every policy file under examples/ passes flockguard validate', function () {
+    const r = runSync([process.execPath, CLI_ENTRY, 'validate', '-f', join(repoRoot(), 'examples')]);
+    assert.equal(r.code, 0, `flockguard validate -f examples/:\n${r.stdout}${r.stderr}`);
+  });
+});
 
 describe('flockguard demo @kernel: the main command', function () {
   it('prints who reached which service and why, then removes the lab', async function () {
