@@ -14,8 +14,7 @@ import { NftClient } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { Store } from '../../src/store';
-import { nft } from '../support/kernel';
-import { freshNetns } from '../reconciler/netns';
+import { freshNetns, nft } from '../support/kernel';
 
 const POLICY = `apiVersion: projectcalico.org/v3
 kind: HostEndpoint

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api/client';
 import { NftClient } from '../../src/kernel';
-import { freshNetns } from '../reconciler/netns';
+import { freshNetns } from '../support/kernel';
 
 /** A unix datagram socket standing in for systemd's notify socket: prints what it receives. */
 function notifyListener(path: string): { proc: ChildProcess; received: string[] } {

@@ -5,8 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { nft } from '../support/kernel';
-import { freshNetns } from '../reconciler/netns';
+import { freshNetns, nft } from '../support/kernel';
 import { tempDir } from '../api/helpers';
 import { runCli, writeFiles } from './helpers';
 

@@ -8,8 +8,7 @@ import { diff } from '../../src/reconciler/diff';
 import { anonResolver, ruleKey } from '../../src/reconciler/rule-key';
 import { planToTransaction } from '../../src/reconciler/transaction';
 import { segmentsOf } from '../../src/reconciler/elements';
-import { nft } from '../support/kernel';
-import { freshNetns } from './netns';
+import { freshNetns, nft } from '../support/kernel';
 import { baseChain, intervalElements, ip, ipv4Set, jumpRule, lookupRule, portRule, regularChain, ruleset } from './fixtures';
 
 /** One TCP SYN to 127.0.0.1:port (refused, but it crosses prerouting on lo). */

@@ -8,9 +8,8 @@ import { NftClient } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { DriftRepair, KernelClient, Reconciler } from '../../src/reconciler/reconciler';
-import { nft } from '../support/kernel';
+import { freshNetns, nft } from '../support/kernel';
 import { baseChain, intervalElements, ipv4Set, lookupRule, portRule, regularChain, ruleset } from './fixtures';
-import { freshNetns } from './netns';
 
 const quiet = (): ReturnType<typeof createLogger> => createLogger({ level: 'debug', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
 

@@ -13,10 +13,16 @@ export function nftLoad(text: string): void {
   nft(['-f', '-'], text);
 }
 
-/** Empties this namespace's ruleset. Refuses to run in the init namespace. */
+/** Empties this namespace's ruleset. Refuses to run outside the private test namespace. */
 export function flushRuleset(): void {
   assertPrivateNetns();
   nft(['flush', 'ruleset']);
+}
+
+/** Empties this namespace's ruleset and brings lo up (for test traffic to 127.0.0.1). */
+export function freshNetns(): void {
+  flushRuleset();
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
 }
 
 export function assertPrivateNetns(): void {
