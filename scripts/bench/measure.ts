@@ -16,7 +16,7 @@ import {
   CHANGED_PREFIX, NETSET_PREFIX, NFT_ELEMENT_PREFIX, NODE_NAME, SET_NAME, intervalSetName, netsFor, nftReloadText, nftTextFor,
   policyText, prefix, storePrefix,
 } from './fixtures';
-import { AgentProcess, BenchError, cli, cpuMs, memoryMiB, nft } from './proc';
+import { AgentProcess, BenchError, cli, cpuMs, memoryMiB, nft, runTimed } from './proc';
 
 export const RULES = 1000;
 
@@ -118,7 +118,11 @@ class SizeRun {
       return;
     }
     const agent = this.agent!;
-    this.add('g.rssAfterApplyMiB', memoryMiB(agent.pid).rss);
+    const rssAfter = (phase: string): void => {
+      const m = memoryMiB(agent.pid);
+      this.r.checks[`g.rssAfter.${phase}`] = `${m.rss.toFixed(0)} MiB (peak so far ${m.peak.toFixed(0)} MiB)`;
+    };
+    rssAfter('a');
     // (b) the same manifest with one prefix changed, then back: the monitor must see one prefix out, one in.
     await this.attempt(['b.ours'], async () => {
       for (let i = 0; i < runs; i++) {
@@ -151,6 +155,7 @@ class SizeRun {
       }
       if (runs % 2 === 1) cli(['apply', '-f', original], agent.socket);
     });
+    rssAfter('b');
     // (c) set membership through the CLI.
     await this.attempt(['c.add', 'c.remove'], () => {
       for (let i = 0; i < runs; i++) {
@@ -161,6 +166,7 @@ class SizeRun {
       }
       this.o.log(`  (c) netset add ${this.r.samples['c.add']!.map((x) => x.toFixed(0)).join('/')} remove ${this.r.samples['c.remove']!.map((x) => x.toFixed(0)).join('/')} ms`);
     });
+    rssAfter('c');
     // (g) memory and idle CPU.
     await this.attempt(['g.rssMiB', 'g.idleCpuPct'], async () => {
       await sleep(1000);
@@ -184,6 +190,7 @@ class SizeRun {
         this.o.log(`  (d) read-back ${this.r.samples['d.ours']!.at(-1)!.toFixed(0)} ms, ${this.r.checks['d.prefixesReadBack']} prefixes`);
       }
     });
+    rssAfter('d');
     // (e) drift repair after `nft delete table inet flockguard`, timed from outside.
     await this.attempt(['e.ours'], async () => {
       for (let i = 0; i < runs; i++) {
@@ -195,6 +202,7 @@ class SizeRun {
         this.o.log(`  (e) drift repaired ${this.r.samples['e.ours']!.at(-1)!.toFixed(0)} ms (agent says ${agentMs} ms)`);
       }
     });
+    rssAfter('e');
     // (g) store size after 20 revisions that each change one prefix.
     await this.attempt(['g.storeBytes'], () => {
       for (let k = 0; k < 20; k++) this.add('g.revisionMs', cli(['netset', 'add', SET_NAME, storePrefix(k)], agent.socket).ms);
@@ -209,6 +217,7 @@ class SizeRun {
       this.r.checks['g.storeFiles'] = `db ${size('agent.db')} B, wal ${size('agent.db-wal')} B, shm ${size('agent.db-shm')} B`;
       this.o.log(`  (g) store after 20 revisions: ${this.r.checks['g.storeFiles']}`);
     });
+    rssAfter('store');
     await agent.stop();
     this.agent = undefined;
   }
@@ -268,6 +277,17 @@ class SizeRun {
         this.add('a.nft', nft(['-f', file]).ms);
       }
       this.o.log(`  nft -f ${this.r.samples['a.nft']!.map((x) => x.toFixed(0)).join('/')} ms`);
+    });
+    await this.attempt(['f.nftSendmsg'], () => {
+      for (let i = 0; i < slowRuns; i++) {
+        nft(['flush', 'ruleset']);
+        // strace -T: time inside each syscall; nft sends the whole batch in one sendmsg (mnl.c).
+        const out = runTimed(['strace', '-f', '-T', '-e', 'trace=sendmsg', 'nft', '-f', file], { timeoutMs: 600_000, stderrToo: true }).stdout;
+        const times = [...out.matchAll(/sendmsg\(.*<([\d.]+)>$/gm)].map((m) => Number(m[1]) * 1000);
+        if (times.length === 0) throw new BenchError('BENCH_STRACE', 'strace saw no sendmsg of nft');
+        this.add('f.nftSendmsg', Math.max(...times));
+      }
+      this.o.log(`  nft's batch sendmsg (strace -T) ${this.r.samples['f.nftSendmsg']!.map((x) => x.toFixed(0)).join('/')} ms`);
     });
     await this.attempt(['b.nft'], () => {
       for (let i = 0; i < runs; i++) this.add('b.nft', nft(['-f', i % 2 === 0 ? reloadChanged : reloadOriginal]).ms);

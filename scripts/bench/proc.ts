@@ -17,7 +17,8 @@ export interface Timed {
 }
 
 /** Runs argv to completion; throws BenchError (BENCH_TIMEOUT, BENCH_COMMAND_FAILED) naming the command. */
-export function runTimed(argv: string[], options: { input?: string; timeoutMs: number }): Timed {
+/** stderrToo: stdout and stderr together (strace writes to stderr). */
+export function runTimed(argv: string[], options: { input?: string; timeoutMs: number; stderrToo?: boolean }): Timed {
   const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { input: options.input, encoding: 'utf8', maxBuffer: 1 << 30, timeout: options.timeoutMs, killSignal: 'SIGKILL' });
   const ms = performance.now() - t0;
@@ -25,7 +26,7 @@ export function runTimed(argv: string[], options: { input?: string; timeoutMs: n
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw new BenchError('BENCH_TIMEOUT', `${what}: no answer in ${options.timeoutMs / 1000} s`);
   if (r.error) throw new BenchError('BENCH_COMMAND_FAILED', `${what}: ${r.error.message}`);
   if (r.status !== 0) throw new BenchError('BENCH_COMMAND_FAILED', `${what}: exit ${r.status}: ${(r.stderr || r.stdout).trim().slice(0, 600)}`);
-  return { ms, stdout: r.stdout };
+  return { ms, stdout: options.stderrToo ? `${r.stdout}${r.stderr}` : r.stdout };
 }
 
 export const nft = (args: string[], timeoutMs = 300_000, input?: string): Timed => runTimed(['nft', ...args], { timeoutMs, input });
