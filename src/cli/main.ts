@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   trace: () => import('./commands/trace'),
   monitor: () => import('./commands/monitor'),
   doctor: () => import('./commands/doctor'),
+  uninstall: () => import('./commands/uninstall'),
   version: () => import('./commands/version'),
   help: () => import('./commands/help'),
   agent: () => import('./commands/agent'),

@@ -93,6 +93,14 @@ ${SOCKET}`,
     usage: `flockguard doctor [--config FILE]
 ${SOCKET}`,
   },
+  uninstall: {
+    summary: "remove flockguard's table from the kernel on purpose (stop the agent first)",
+    usage: `flockguard uninstall [--force]
+  deletes table inet flockguard, and with it every flockguard rule and set; other tables are untouched.
+  Stop the agent first (systemctl disable --now flockguard): a running agent repairs the deletion as drift,
+  so uninstall refuses while the agent's socket answers, unless --force.
+${SOCKET}`,
+  },
   version: {
     summary: 'print the version',
     usage: 'flockguard version [-o json]',

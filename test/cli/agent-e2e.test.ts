@@ -155,6 +155,13 @@ describe('cli: end to end with the agent process @kernel', () => {
     assert.match(table(), /policy=deny-blocked rule=0 action=Deny/);
   });
 
+  it('uninstall refuses while the agent runs, and the table stays', async () => {
+    const r = await cli(['uninstall']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /stop it first \(systemctl disable --now flockguard\)/);
+    assert.match(table(), /policy=deny-blocked/);
+  });
+
   it('SIGTERM stops the agent with exit 0 and leaves the rules in place', async () => {
     agent.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => agent.once('exit', (c) => r(c)));
@@ -163,5 +170,15 @@ describe('cli: end to end with the agent process @kernel', () => {
     const down = await cli(['status']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the agent/);
+  });
+
+  it('uninstall, once the agent is down, deletes only our table', async () => {
+    nft(['add', 'table', 'ip', 'bystander']);
+    const r = await cli(['uninstall']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'table inet flockguard deleted\n');
+    assert.equal(table(), '');
+    assert.match(nft(['list', 'tables']), /table ip bystander/);
+    assert.equal((await cli(['uninstall'])).stdout, 'table inet flockguard was not there; nothing to do\n');
   });
 });

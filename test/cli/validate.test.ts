@@ -104,7 +104,7 @@ describe('cli: help and version', () => {
   it('help lists every command; help CMD and CMD --help show its usage', async () => {
     const overview = await runCli(['help']);
     assert.equal(overview.code, 0);
-    for (const name of ['apply', 'delete', 'get', 'diff', 'validate', 'status', 'history', 'rollback', 'netset', 'explain', 'counters', 'trace', 'monitor', 'doctor', 'version', 'agent']) {
+    for (const name of ['apply', 'delete', 'get', 'diff', 'validate', 'status', 'history', 'rollback', 'netset', 'explain', 'counters', 'trace', 'monitor', 'doctor', 'uninstall', 'version', 'agent']) {
       assert.match(overview.stdout, new RegExp(`^  ${name} `, 'm'));
     }
     const apply = await runCli(['apply', '--help']);
