@@ -11,6 +11,10 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v iptables-nft >/dev/null || need_pkgs+=(iptables)
 command -v unshare >/dev/null || need_pkgs+=(util-linux)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+# The native socket-option helper (native/) is built with node-gyp: a C compiler and make.
+{ command -v cc >/dev/null && command -v make >/dev/null; } || need_pkgs+=(build-essential)
+# The agent tells systemd it is ready through systemd-notify (Type=notify).
+command -v systemd-notify >/dev/null || need_pkgs+=(systemd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "flockguard setup: missing ${need_pkgs[*]}; run as root (sudo) so they can be installed" >&2
