@@ -10,8 +10,8 @@
 //  (h) packets: bulk TCP and new connections through a veth pair with our chain installed, as a ratio
 //      to no policy (scripts/lab), for no policy / 1,000 linear rules / the largest set.
 //
-//   scripts/bench.sh [--sizes 1000,100000,1000000 | --quick] [--runs 3] [--slow-runs 1] [--no-packet]
-//                    [--out bench-results] [--idle 5]
+//   scripts/bench.sh [--sizes 1000,100000,1000000 | --quick] [--runs 3] [--slow-runs 1] [--no-packet | --packet-only]
+//                    [--packet-runs 7] [--packet-seconds 1.5] [--out bench-results] [--idle 5]
 //
 // It re-executes itself under `unshare -n` (as scripts/bench-codec.ts does), so every table lives in
 // a namespace of its own that the kernel removes when the run ends; the packet test's lab makes and
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
       'no-packet': { type: 'boolean', default: false },
       'packet-only': { type: 'boolean', default: false },
       idle: { type: 'string', default: '5' },
+      'packet-runs': { type: 'string', default: '7' },
+      'packet-seconds': { type: 'string', default: '1.5' },
       out: { type: 'string', default: 'bench-results' },
     },
   });
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     }
   }
   let packets: PacketResult | undefined;
-  if (!values['no-packet']) packets = await measurePackets(Math.max(...sizes), { log, runs });
+  if (!values['no-packet']) packets = await measurePackets(Math.max(...sizes), { log, runs: Number(values['packet-runs']), durationMs: Number(values['packet-seconds']) * 1000 });
 
   const rows: Row[] = results.flatMap((r) => rowsFor(r));
   const agentRows: Row[] = results.filter((r) => r.prefixes === 100_000).flatMap((r) => rowsFor(r, AGENT_ROWS));
