@@ -49,6 +49,24 @@ spec:
     - action: Deny
 `;
 
+function denyClient(address: string): string {
+  return `apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-client
+spec:
+  preDNAT: true
+  applyOnForward: true
+  order: 1
+  selector: has(host-endpoint)
+  types: [Ingress]
+  ingress:
+    - action: Deny
+      source:
+        nets: [${address}/32]
+`;
+}
+
 describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pods, drift and restarts', function () {
   let f: FlockLab | undefined;
   const the = (): FlockLab => {
@@ -92,7 +110,7 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
     assert.ok(r.ok && r.hello?.server === 'pod', `allowed client over IPv6 after the flush: ${r.detail}`);
   });
 
-  it('an established connection survives a policy change that denies new ones from its client', async () => {
+  it('an established connection survives policy changes that deny new ones from its client (netset remove, explicit Deny)', async () => {
     const { lab, agent } = the();
     await agent.apply('example', examplePolicy());
     await agent.cli(['netset', 'add', 'allowed-clients', `${lab.clients.denied.v4}/32`]);
@@ -104,6 +122,11 @@ describe('flockguard e2e @kernel: failsafes, neighbour discovery, conntrack, pod
       const fresh = await lab.connect(lab.clients.denied, address, port, { timeoutMs: DROP_MS });
       assert.equal(fresh.reason, 'timeout', `a new connection from the removed client: ${fresh.detail}`);
       assert.equal(await held.echo('after the change', REACH_MS), 'after the change', 'the open connection still carries data');
+      // An explicit Deny of that client, ordered before every other policy, changes nothing for it either.
+      await agent.apply('deny-client', denyClient(lab.clients.denied.v4));
+      const again = await lab.connect(lab.clients.denied, address, port, { timeoutMs: DROP_MS });
+      assert.equal(again.reason, 'timeout', `a new connection under the explicit deny: ${again.detail}`);
+      assert.equal(await held.echo('after the deny', REACH_MS), 'after the deny', 'the open connection still carries data');
     } finally {
       held.close();
     }
