@@ -5,48 +5,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { POLICY } from '../agent/fixtures';
 import { freshNetns, nft } from '../support/kernel';
 import { tempDir } from '../api/helpers';
 import { runCli, writeFiles } from './helpers';
 
 const MAIN = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const BIN = `require(${JSON.stringify(MAIN)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`;
-
-const POLICY = `apiVersion: projectcalico.org/v3
-kind: HostEndpoint
-metadata:
-  name: node1-lo
-  labels: {role: lab}
-spec:
-  node: node1
-  interfaceName: lo
-  expectedIPs: [127.0.0.1]
----
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkSet
-metadata:
-  name: blocked
-  labels: {list: blocked}
-spec:
-  nets: [10.0.0.0/8]
----
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata:
-  name: deny-blocked
-spec:
-  selector: role == 'lab'
-  preDNAT: true
-  applyOnForward: true
-  order: 10
-  types: [Ingress]
-  ingress:
-  - action: Deny
-    source: {selector: list == 'blocked'}
-  - action: Allow
-    protocol: TCP
-    destination: {ports: [80]}
-`;
 
 function table(): string {
   try {
