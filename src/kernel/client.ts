@@ -9,6 +9,13 @@
 // synchronously inside sendmsg and ignores whatever follows BATCH_END in the same datagram, so the
 // sentinel is a second sendmsg; netlink unicast to one socket is FIFO, so every error of the batch
 // is queued before the sentinel's NEWGEN (spec 1.3 "portable completion sentinel").
+//
+// The socket (see NetlinkSocketOptions): SO_SNDBUFFORCE sized per batch as nft does
+// (mnl_set_sndbuffer), so a batch is not limited by net.core.wmem_max; NETLINK_CAP_ACK, so that a
+// failed batch of 89,000 element messages is not echoed back whole; NETLINK_EXT_ACK for the kernel's
+// own error text; NETLINK_NO_ENOBUFS, since npm netlink aborts the process on ENOBUFS (a lost reply
+// then shows in the socket's drop counter instead); and a fixed 70 KiB receive buffer, from which the
+// kernel sizes dump chunks at its 32 KiB maximum (af_netlink.c netlink_recvmsg, max_recvmsg_len).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import {
@@ -46,6 +53,7 @@ import {
 } from '../nftables';
 import { Family, NftSet, Ruleset, Table } from '../nftables/model';
 import { ERESTART, NftError, kernelError } from './errors';
+import { describeAttributeAt } from './extack';
 import { Transaction } from './transaction';
 
 export const NETLINK_NETFILTER = 12;
@@ -53,13 +61,15 @@ export const NETLINK_NETFILTER = 12;
 const SNDBUF_OVERHEAD = 32;
 const MAX_SNAPSHOT_ATTEMPTS = 20;
 const ENOENT = 2;
-/** Large enough that the kernel's reply to it raises the socket's dump chunk size to its 32 KiB cap. */
-const PRIME_BYTES = 33 * 1024;
-/** An attribute type above every nf_tables policy's maximum: parsed past and ignored. */
-const UNUSED_ATTR = 0x3ff0;
+/** Headroom above a batch when forcing the send buffer to fit it. */
+const SNDBUF_HEADROOM = 1 << 20;
+/** Above the largest single message (an error echoing a 64 KiB request without CAP_ACK) and a 32 KiB dump chunk. */
+const MSG_BUFFER = 70 << 10;
 
 export interface NftClientOptions {
+  /** The initial send buffer; each commit grows it (forced, beyond wmem_max) to fit its batch. */
   sendBufferSize?: number;
+  /** The receive buffer (forced, beyond rmem_max, when the native addon is there). Default 32 MiB. */
   recvBufferSize?: number;
 }
 
@@ -77,18 +87,25 @@ class DumpRace extends Error {}
 export class NftClient {
   private lock: Promise<unknown> = Promise.resolve();
 
-  private primed = false;
-
   private constructor(private readonly socket: NetlinkSocket) {
     socket.onUnsolicited(() => undefined);
   }
 
   static open(options: NftClientOptions = {}): NftClient {
+    const send = options.sendBufferSize ?? 4 << 20;
+    const recv = options.recvBufferSize ?? 32 << 20;
     try {
       return new NftClient(
         new NetlinkSocket(NETLINK_NETFILTER, {
-          recvBufferSize: options.recvBufferSize ?? 8 << 20,
-          sendBufferSize: options.sendBufferSize ?? 4 << 20,
+          sendBufferSize: send,
+          sendBufferForce: send,
+          recvBufferSize: recv,
+          recvBufferForce: recv,
+          extAck: true,
+          capAck: true,
+          noEnobufs: true,
+          messagePeeking: false,
+          msgBufferSize: MSG_BUFFER,
         }),
       );
     } catch (err) {
@@ -150,6 +167,7 @@ export class NftClient {
     if (tx.isEmpty()) return { generation: (await this.generation()).id, sendMs: 0, totalMs: performance.now() - t0 };
     const parts = tx.encode(genId);
     this.ensureSendBuffer(parts.reduce((n, b) => n + b.length, 0));
+    const dropsBefore = this.droppedReplies();
     const early: NetlinkMessage[] = [];
     this.socket.onUnsolicited((ms) => early.push(...ms));
     let sendMs: number;
@@ -167,25 +185,42 @@ export class NftClient {
     } finally {
       this.socket.onUnsolicited(() => undefined);
     }
-    const errors = batchErrors(tx, replies);
+    const errors = batchErrors(tx, parts, replies);
     if (errors.length) throw summarise(errors);
     const gen = replies.map(parseNftMessage).find((m) => m?.msg === 'NEWGEN');
     if (!gen) throw new NftError('NFT_PROTOCOL', 'commit: no NEWGEN answered the generation sentinel');
-    return { generation: decodeGen(gen).id, sendMs, totalMs: performance.now() - t0 };
+    const generation = decodeGen(gen).id;
+    const dropped = dropsBefore === undefined ? 0 : (this.droppedReplies() ?? dropsBefore) - dropsBefore;
+    if (dropped > 0) throw lostReplies(dropped, genId, generation);
+    return { generation, sendMs, totalMs: performance.now() - t0 };
   }
 
-  /** Grows SO_SNDBUF so that the batch fits in one datagram, or says which sysctl stops it. */
+  /** The socket's drop counter, when drops are silent (NO_ENOBUFS) and so must be looked for. */
+  private droppedReplies(): number | undefined {
+    if (!this.socket.applied.noEnobufs) return undefined;
+    try {
+      return this.socket.droppedMessages();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Makes the send buffer hold the batch in one datagram: SO_SNDBUFFORCE sized to it, as nft does;
+   * without the addon or CAP_NET_ADMIN, SO_SNDBUF, capped at 2 * net.core.wmem_max.
+   */
   private ensureSendBuffer(bytes: number): void {
     const needed = bytes + SNDBUF_OVERHEAD;
     if (this.socket.sendBufferSize >= needed) return;
-    // The kernel doubles the value asked for and caps it at 2 * net.core.wmem_max (sock_setsockopt).
-    this.socket.setSendBufferSize(Math.ceil(needed / 2));
+    // The kernel doubles the value asked for (sock_setsockopt).
+    this.socket.forceSendBufferSize(Math.ceil((needed + SNDBUF_HEADROOM) / 2));
     const got = this.socket.sendBufferSize;
     if (got >= needed) return;
     throw new NftError(
       'NFT_BATCH_TOO_LARGE',
-      `batch of ${bytes} bytes does not fit the socket send buffer of ${got} bytes (the kernel caps SO_SNDBUF at ` +
-        `2 x net.core.wmem_max = 2 x ${readWmemMax()}); raise net.core.wmem_max to at least ${Math.ceil(needed / 2)}, ` +
+      `batch of ${bytes} bytes does not fit the socket send buffer of ${got} bytes (without the native socket-option ` +
+        `addon and CAP_NET_ADMIN the kernel caps SO_SNDBUF at 2 x net.core.wmem_max = 2 x ${readWmemMax()}); ` +
+        `raise net.core.wmem_max to at least ${Math.ceil(needed / 2)}, build the addon (npm run build:native), ` +
         'or split the change over several commits',
       { operation: 'BATCH', object: 'batch' },
     );
@@ -222,7 +257,6 @@ export class NftClient {
 
   /** Runs `read` until it completes with the generation unchanged from start to end. */
   private async snapshot<T>(read: (gen: number) => Promise<T>): Promise<{ generation: number; value: T }> {
-    await this.primeDumpChunks();
     for (let attempt = 0; attempt < MAX_SNAPSHOT_ATTEMPTS; attempt++) {
       const before = (await this.generation()).id;
       let value: T;
@@ -239,27 +273,6 @@ export class NftClient {
       `the ruleset kept changing while it was read (${MAX_SNAPSHOT_ATTEMPTS} attempts)`,
       { operation: 'GETGEN', object: 'ruleset' },
     );
-  }
-
-  /**
-   * The kernel sizes each dump chunk by the largest datagram this socket has received
-   * (af_netlink.c: netlink_recvmsg keeps max_recvmsg_len, netlink_dump allocates that much, capped at
-   * 32 KiB). The npm netlink socket reads a datagram with a buffer of exactly its size, so left alone
-   * every chunk stays one page long, and set dumps, which re-walk the set for every chunk, take many
-   * times longer (25 s instead of 4 s for 100,000 intervals here). One request whose error reply
-   * echoes 33 KiB lifts the chunk size for the socket's lifetime: a GETTABLE of a table that cannot
-   * exist (empty name, answered ENOENT) padded with an attribute type no policy reads.
-   */
-  private async primeDumpChunks(): Promise<void> {
-    if (this.primed) return;
-    this.primed = true;
-    const seq = this.socket.nextSeq();
-    const w = new AttributeWriter(PRIME_BYTES + 64);
-    const start = beginNftMessage(w, { msg: NftMsg.GETTABLE, flags: 0, seq, family: 0 });
-    w.string(NFTA_TABLE.NAME, '');
-    w.bytes(UNUSED_ATTR, Buffer.alloc(PRIME_BYTES));
-    endMessage(w, start);
-    await this.exchangeOrThrow(w.toBuffer(), seq, 'GETTABLE');
   }
 
   private async getTable(family: Family, name: string, gen: number): Promise<Table | undefined> {
@@ -375,7 +388,7 @@ function failOnError(m: NetlinkMessage, operation: string, object: string): void
 }
 
 /** Every error the kernel returned for the batch, once per (seq, errno), in the kernel's order. */
-function batchErrors(tx: Transaction, replies: NetlinkMessage[]): NftError[] {
+function batchErrors(tx: Transaction, parts: Buffer[], replies: NetlinkMessage[]): NftError[] {
   const seen = new Set<string>();
   const out: NftError[] = [];
   for (const m of replies) {
@@ -387,9 +400,31 @@ function batchErrors(tx: Transaction, replies: NetlinkMessage[]): NftError[] {
     if (seen.has(key)) continue;
     seen.add(key);
     const entry = tx.describe(body.requestSeq) ?? { operation: 'UNKNOWN', object: `message seq ${body.requestSeq}` };
-    out.push(kernelError(entry.operation, entry.object, body.errno, body.message));
+    // parts[1] holds the batch's messages (Transaction.encode); the offset is from the request's start.
+    const attribute =
+      body.offset !== undefined && parts[1] ? describeAttributeAt(parts[1], body.requestSeq, entry.operation, body.offset) : undefined;
+    out.push(kernelError(entry.operation, entry.object, body.errno, body.message, attribute));
   }
   return out;
+}
+
+/**
+ * The sentinel's reply came, but the kernel dropped other replies (NO_ENOBUFS): errors of the batch
+ * may be among them, so success cannot be claimed. With `genId`, an unchanged generation proves the
+ * batch was refused; otherwise the caller must read the ruleset back.
+ */
+function lostReplies(dropped: number, genId: number | undefined, generation: number): NftError {
+  const what = `commit: the kernel dropped ${dropped} replies (receive buffer full)`;
+  if (genId !== undefined && generation === genId) {
+    return new NftError('NFT_KERNEL_ERROR', `${what}; the generation is still ${genId}, so the batch was refused and its errors were lost`, {
+      operation: 'BATCH',
+      object: 'batch',
+    });
+  }
+  return new NftError('NFT_COMMIT_UNKNOWN', `${what}; whether the batch was applied is unknown (generation now ${generation}): read the ruleset back`, {
+    operation: 'BATCH',
+    object: 'batch',
+  });
 }
 
 /** One error for a failed batch: a stale generation first, else the kernel's first complaint. */
@@ -401,6 +436,7 @@ function summarise(errors: NftError[]): NftError {
     object: primary.object,
     errno: primary.errno,
     kernelMessage: primary.kernelMessage,
+    attribute: primary.attribute,
     errors,
   });
 }

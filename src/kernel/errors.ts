@@ -8,6 +8,8 @@ export type NftErrorCode =
   | 'NFT_GENERATION_CHANGED'
   | 'NFT_DUMP_INCONSISTENT'
   | 'NFT_BATCH_TOO_LARGE'
+  /** The kernel dropped replies to a commit: whether it applied is unknown until the ruleset is read. */
+  | 'NFT_COMMIT_UNKNOWN'
   | 'NFT_SOCKET'
   | 'NFT_PROTOCOL';
 
@@ -16,6 +18,8 @@ export interface NftErrorDetails {
   object?: string;
   errno?: number;
   kernelMessage?: string;
+  /** The request attribute the kernel's extended ACK pointed at, e.g. "NFTA_SET_ELEM_KEY of element 3 in ...". */
+  attribute?: string;
   /** Every error of a failed batch, this one first. */
   errors?: NftError[];
 }
@@ -27,6 +31,7 @@ export class NftError extends Error {
   readonly errno?: number;
   readonly errnoName?: string;
   readonly kernelMessage?: string;
+  readonly attribute?: string;
   readonly errors?: NftError[];
 
   constructor(code: NftErrorCode, message: string, details: NftErrorDetails = {}) {
@@ -38,6 +43,7 @@ export class NftError extends Error {
     this.errno = details.errno;
     this.errnoName = details.errno !== undefined ? errnoName(details.errno) : undefined;
     this.kernelMessage = details.kernelMessage;
+    this.attribute = details.attribute;
     this.errors = details.errors;
   }
 }
@@ -46,16 +52,13 @@ export class NftError extends Error {
 export const ERESTART = 85;
 
 /** The error for one errno the kernel returned for one request. */
-export function kernelError(operation: string, object: string, errno: number, kernelMessage?: string): NftError {
+export function kernelError(operation: string, object: string, errno: number, kernelMessage?: string, attribute?: string): NftError {
   const name = errnoName(errno);
-  const text = `${operation} ${object}: ${name}${kernelMessage ? ` (${kernelMessage})` : ''}`;
+  const detail = [kernelMessage, attribute && `at ${attribute}`].filter(Boolean).join(', ');
+  const text = `${operation} ${object}: ${name}${detail ? ` (${detail})` : ''}`;
+  const details = { operation, object, errno, kernelMessage, attribute };
   if (errno === ERESTART) {
-    return new NftError('NFT_GENERATION_CHANGED', `${text}: the ruleset changed since it was read; nothing was applied`, {
-      operation,
-      object,
-      errno,
-      kernelMessage,
-    });
+    return new NftError('NFT_GENERATION_CHANGED', `${text}: the ruleset changed since it was read; nothing was applied`, details);
   }
-  return new NftError('NFT_KERNEL_ERROR', text, { operation, object, errno, kernelMessage });
+  return new NftError('NFT_KERNEL_ERROR', text, details);
 }

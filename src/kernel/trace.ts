@@ -9,6 +9,7 @@ import { Family, Verdict } from '../nftables/model';
 import { verdictKind } from '../nftables/verdict';
 import { NETLINK_NETFILTER } from './client';
 import { NftError } from './errors';
+import { DropWatch } from './monitor';
 
 export interface TraceEvent {
   id: number;
@@ -30,18 +31,33 @@ const NFTA_VERDICT_CODE = 1;
 const NFTA_VERDICT_CHAIN = 2;
 /** A base chain's policy: NF_DROP 0, NF_ACCEPT 1. */
 const NF_ACCEPT = 1;
+/** As nft's monitor socket (NFTABLES_NLEVENT_BUFSIZ). */
+const TRACE_RECV_BUFFER = 16 << 20;
 
 export class NftTracer {
   private readonly emitter = new EventEmitter();
+  private readonly drops: DropWatch;
 
   private constructor(private readonly socket: NetlinkSocket) {
     socket.onUnsolicited((messages) => this.receive(messages));
-    socket.onError((err) => this.emitter.emit('lost', `trace socket error: ${err.message}`));
+    socket.onError((err) => {
+      if (err.code !== 'ECLOSED') this.emitter.emit('lost', `trace socket error: ${err.message}`);
+    });
+    // A burst of traced packets can outrun the reader: with NO_ENOBUFS the kernel drops traces
+    // silently, and only its drop counter tells (see monitor.ts), read once a second.
+    this.drops = new DropWatch(socket, (n) => this.emitter.emit('lost', `the kernel dropped ${n} trace events: the receive buffer was full`));
   }
 
   static open(): NftTracer {
     try {
-      return new NftTracer(new NetlinkSocket(NETLINK_NETFILTER, { recvBufferSize: 16 << 20, groups: [NFNLGRP_NFTRACE] }));
+      return new NftTracer(
+        new NetlinkSocket(NETLINK_NETFILTER, {
+          recvBufferSize: TRACE_RECV_BUFFER,
+          recvBufferForce: TRACE_RECV_BUFFER,
+          noEnobufs: true,
+          groups: [NFNLGRP_NFTRACE],
+        }),
+      );
     } catch (err) {
       throw new NftError('NFT_SOCKET', `cannot open a trace socket: ${(err as Error).message}`);
     }
@@ -56,6 +72,7 @@ export class NftTracer {
   }
 
   close(): void {
+    this.drops.stop();
     this.socket.close();
   }
 

@@ -3,8 +3,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { NftClient, NftError, Transaction } from '../../src/kernel';
-import { Ruleset } from '../../src/nftables/model';
+import { AttributeWriter, NLMSG_ERROR, NetlinkSocket, parseErrorBody } from '../../src/netlink';
+import { NftMsg, decodeSetElements, encodeSetElements, parseNftMessage } from '../../src/nftables';
+import { NftSet, Ruleset } from '../../src/nftables/model';
 import { flushRuleset, nft, nftLoad } from '../support/kernel';
 import { FIXTURE_NFT, fixtureModel, view } from './fixture';
 
@@ -220,25 +223,131 @@ describe('NftClient against the kernel @kernel', () => {
     assert.equal((listed.match(/\/28/g) ?? []).length, 100_000);
   });
 
-  it('says which sysctl to raise when a batch exceeds the send buffer limit, and applies nothing', async () => {
-    const before = nft(['list', 'ruleset']);
+  it('commits an interval set of 1,000,000 IPv4 prefixes in one batch, beyond 2 x net.core.wmem_max', async function () {
+    this.timeout(300_000);
+    const { rangesToElements } = await import('../../src/nftables');
+    const ranges = disjointPrefixes(1_000_000);
+    const set = { family: 'inet' as const, table: 'big', name: 'nets', flags: 0x4, keyType: 7, keyLen: 4, keyByteOrder: 'big' as const };
     const tx = new Transaction();
-    tx.addTable({ family: 'ip', name: 'huge' });
-    tx.addSet({ family: 'ip', table: 'huge', name: 's', flags: 0, keyType: 7, keyLen: 4 });
-    // The kernel caps SO_SNDBUF at 2 x net.core.wmem_max: build a batch just above that.
-    const limit = 2 * Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
-    const comment = 'x'.repeat(120);
-    const elements = [];
-    for (let i = 0; i < Math.ceil((limit + (1 << 20)) / 150); i++) {
-      elements.push({ key: Buffer.from([10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff]), comment });
+    tx.addTable({ family: 'inet', name: 'big' });
+    tx.addSet({ ...set, elements: rangesToElements(ranges, { fresh: true }) });
+    const wmemLimit = 2 * Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    assert.ok(tx.byteLength > wmemLimit, `the batch (${tx.byteLength} bytes) is larger than 2 x wmem_max (${wmemLimit})`);
+    const before = (await client.getGeneration()).id;
+    const result = await client.commit(tx);
+    assert.equal(result.generation, before + 1);
+    // Dumping a million intervals is quadratic in the kernel (minutes, and `nft get element` dumps the
+    // whole set into its cache first): look single addresses up with GETSETELEM instead.
+    const probes = [0, 1, 499_999, 765_432, 999_999];
+    const offset = (b: Buffer, by: number) => {
+      const out = Buffer.alloc(4);
+      out.writeUInt32BE(b.readUInt32BE() + by);
+      return out;
+    };
+    for (const i of probes) {
+      const [lo, hi] = ranges[i];
+      assert.deepEqual(await intervalStart(set, lo), lo, `prefix ${i}: ${ipText(lo)}/28`);
+      assert.deepEqual(await intervalStart(set, hi), lo, `last address of prefix ${i}`);
+      // The gaps on either side of each prefix are not in the set.
+      assert.equal(await intervalStart(set, offset(hi, 1)), undefined, `gap after prefix ${i}`);
+      if (i > 0) assert.equal(await intervalStart(set, offset(lo, -1)), undefined, `gap before prefix ${i}`);
     }
-    tx.addElements({ family: 'ip', table: 'huge', name: 's', flags: 0, keyType: 7, keyLen: 4 }, elements);
-    assert.ok(tx.byteLength > limit, `the batch (${tx.byteLength} bytes) is larger than 2 x wmem_max (${limit})`);
-    await assert.rejects(client.commit(tx), (err: NftError) => {
-      assert.equal(err.code, 'NFT_BATCH_TOO_LARGE');
-      assert.match(err.message, /net\.core\.wmem_max/);
+  });
+
+  it('carries the kernel\'s extended-ACK message and names the attribute it points at', async () => {
+    nftLoad('table inet fgtest { set hosts { type ipv4_addr; }; }');
+    const before = nft(['list', 'ruleset']);
+    // A chain name over NFT_NAME_MAXLEN fails nf_tables_chain_policy; the kernel says so in words.
+    const longName = new Transaction().addChain({ family: 'inet', table: 'fgtest', name: 'x'.repeat(300) });
+    await assert.rejects(client.commit(longName), (err: NftError) => {
+      assert.equal(err.code, 'NFT_KERNEL_ERROR');
+      assert.equal(err.operation, 'NEWCHAIN');
+      assert.equal(err.errnoName, 'ERANGE');
+      assert.match(err.kernelMessage ?? '', /policy/i);
+      assert.equal(err.attribute, 'NFTA_CHAIN_NAME');
+      assert.ok(err.message.includes(`${err.kernelMessage}, at NFTA_CHAIN_NAME`), err.message);
+      return true;
+    });
+    // Where the kernel gives only an offset (NL_SET_BAD_ATTR), the attribute is still named: a
+    // 3-byte key for a 4-byte set fails in nft_setelem_parse_key, on the second element.
+    const hosts = { family: 'inet' as const, table: 'fgtest', name: 'hosts', flags: 0, keyType: 7, keyLen: 4 };
+    const shortKey = new Transaction().addElements(hosts, [{ key: Buffer.from([10, 0, 0, 1]) }, { key: Buffer.from([10, 0, 2]) }]);
+    await assert.rejects(client.commit(shortKey), (err: NftError) => {
+      assert.equal(err.operation, 'NEWSETELEM');
+      assert.equal(err.errnoName, 'EINVAL');
+      assert.match(err.attribute ?? '', /element 2 in NFTA_SET_ELEM_LIST_ELEMENTS$/);
       return true;
     });
     assert.equal(nft(['list', 'ruleset']), before);
   });
+
+  it('says which sysctl to raise when the send buffer cannot be forced and a batch exceeds 2 x net.core.wmem_max', function () {
+    this.timeout(60_000);
+    const before = nft(['list', 'ruleset']);
+    // Without the native socket-option addon SO_SNDBUFFORCE is out of reach: a child process that
+    // cannot load it commits a batch just above the plain option's limit.
+    const kernel = path.resolve(__dirname, '../../src/kernel/index.js');
+    const script = `
+      const { NftClient, Transaction } = require(${JSON.stringify(kernel)});
+      const limit = 2 * Number(require('node:fs').readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+      const set = { family: 'ip', table: 'huge', name: 's', flags: 0, keyType: 7, keyLen: 4 };
+      const elements = [];
+      for (let i = 0; i < Math.ceil((limit + (1 << 20)) / 150); i++) {
+        elements.push({ key: Buffer.from([10, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff]), comment: 'x'.repeat(120) });
+      }
+      const tx = new Transaction().addTable({ family: 'ip', name: 'huge' }).addSet(set).addElements(set, elements);
+      const client = NftClient.open();
+      client.commit(tx).then(
+        () => console.log(JSON.stringify({ committed: tx.byteLength })),
+        (e) => console.log(JSON.stringify({ bytes: tx.byteLength, limit, code: e.code, message: e.message })),
+      ).finally(() => client.close());`;
+    const out = execFileSync(process.execPath, ['--no-warnings', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, FLOCKGUARD_NATIVE_ADDON: '/nonexistent/flockguard_sockopt.node' },
+    });
+    const r = JSON.parse(out) as { bytes: number; limit: number; code?: string; message?: string };
+    assert.ok(r.bytes > r.limit, `the batch (${r.bytes} bytes) is larger than 2 x wmem_max (${r.limit})`);
+    assert.equal(r.code, 'NFT_BATCH_TOO_LARGE');
+    assert.match(r.message ?? '', /net\.core\.wmem_max/);
+    assert.equal(nft(['list', 'ruleset']), before);
+  });
 });
+
+/** `count` disjoint /28s from 10.0.0.0, one every 32 addresses. */
+function disjointPrefixes(count: number): Array<[Buffer, Buffer]> {
+  const out: Array<[Buffer, Buffer]> = [];
+  for (let i = 0; i < count; i++) {
+    const lo = Buffer.alloc(4);
+    lo.writeUInt32BE((0x0a000000 + i * 32) >>> 0);
+    const hi = Buffer.alloc(4);
+    hi.writeUInt32BE((0x0a000000 + i * 32 + 15) >>> 0);
+    out.push([lo, hi]);
+  }
+  return out;
+}
+
+/**
+ * The start of the interval of an interval set that holds `addr` (what the kernel answers a
+ * GETSETELEM without NLM_F_DUMP: the set backend's get, not a walk), or undefined if none does.
+ */
+async function intervalStart(set: NftSet, addr: Buffer): Promise<Buffer | undefined> {
+  const socket = new NetlinkSocket(12);
+  try {
+    const w = new AttributeWriter(128);
+    let seq = 0;
+    encodeSetElements(w, set, [{ key: addr }], { msg: NftMsg.GETSETELEM, flags: 0 }, () => (seq = socket.nextSeq()));
+    const reply = (await socket.exchange([w.toBuffer()], seq)).find((m) => m.seq === seq)!;
+    if (reply.type === NLMSG_ERROR) {
+      const { errno } = parseErrorBody(reply);
+      if (errno === 2) return undefined;
+      throw new Error(`GETSETELEM ${ipText(addr)}: errno ${errno}`);
+    }
+    return decodeSetElements(parseNftMessage(reply)!).elements[0]?.key;
+  } finally {
+    socket.close();
+  }
+}
+
+function ipText(b: Buffer): string {
+  return [...b].join('.');
+}
