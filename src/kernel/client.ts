@@ -185,12 +185,12 @@ export class NftClient {
     } finally {
       this.socket.onUnsolicited(() => undefined);
     }
+    const dropped = dropsBefore === undefined ? 0 : (this.droppedReplies() ?? dropsBefore) - dropsBefore;
     const errors = batchErrors(tx, parts, replies);
-    if (errors.length) throw summarise(errors);
+    if (errors.length) throw summarise(errors, dropped);
     const gen = replies.map(parseNftMessage).find((m) => m?.msg === 'NEWGEN');
     if (!gen) throw new NftError('NFT_PROTOCOL', 'commit: no NEWGEN answered the generation sentinel');
     const generation = decodeGen(gen).id;
-    const dropped = dropsBefore === undefined ? 0 : (this.droppedReplies() ?? dropsBefore) - dropsBefore;
     if (dropped > 0) throw lostReplies(dropped, genId, generation);
     return { generation, sendMs, totalMs: performance.now() - t0 };
   }
@@ -427,11 +427,12 @@ function lostReplies(dropped: number, genId: number | undefined, generation: num
   });
 }
 
-/** One error for a failed batch: a stale generation first, else the kernel's first complaint. */
-function summarise(errors: NftError[]): NftError {
+/** One error for a failed batch: a stale generation first, else the kernel's first complaint; `dropped` replies were lost. */
+function summarise(errors: NftError[], dropped: number): NftError {
   const primary = errors.find((e) => e.errno === ERESTART) ?? errors[0];
   const more = errors.length > 1 ? `; ${errors.length - 1} more: ${errors.slice(1).map((e) => e.message).join('; ')}` : '';
-  return new NftError(primary.code, `${primary.message}${more}; the batch was not applied`, {
+  const lost = dropped > 0 ? `; ${dropped} more replies were dropped (receive buffer full)` : '';
+  return new NftError(primary.code, `${primary.message}${more}${lost}; the batch was not applied`, {
     operation: primary.operation,
     object: primary.object,
     errno: primary.errno,

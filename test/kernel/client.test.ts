@@ -281,6 +281,29 @@ describe('NftClient against the kernel @kernel', () => {
     assert.equal(nft(['list', 'ruleset']), before);
   });
 
+  it('survives a failed batch whose error replies overflow its receive buffer, and says replies were lost', async () => {
+    nftLoad(FIXTURE_NFT);
+    const before = nft(['list', 'ruleset']);
+    const small = NftClient.open({ recvBufferSize: 8 << 10 });
+    try {
+      const tx = new Transaction();
+      for (let i = 0; i < 3000; i++) tx.deleteChain({ family: 'inet', table: 'nosuch', name: `c${i}` });
+      await assert.rejects(small.commit(tx), (err: NftError) => {
+        assert.equal(err.code, 'NFT_KERNEL_ERROR');
+        assert.equal(err.errnoName, 'ENOENT');
+        assert.ok((err.errors?.length ?? 0) < 3000, `${err.errors?.length} of 3000 errors arrived`);
+        assert.match(err.message, /\d+ more replies were dropped/);
+        return true;
+      });
+      assert.equal(nft(['list', 'ruleset']), before);
+      // The socket still works.
+      const result = await small.commit(new Transaction().addChain({ family: 'inet', table: 'fgtest', name: 'after' }));
+      assert.equal(result.generation, (await small.getGeneration()).id);
+    } finally {
+      small.close();
+    }
+  });
+
   it('says which sysctl to raise when the send buffer cannot be forced and a batch exceeds 2 x net.core.wmem_max', function () {
     this.timeout(60_000);
     const before = nft(['list', 'ruleset']);
