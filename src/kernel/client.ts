@@ -65,12 +65,19 @@ const ENOENT = 2;
 const SNDBUF_HEADROOM = 1 << 20;
 /** Above the largest single message (an error echoing a 64 KiB request without CAP_ACK) and a 32 KiB dump chunk. */
 const MSG_BUFFER = 70 << 10;
+/**
+ * The kernel re-walks an interval set from its start for every dump chunk (nft_rbtree_walk skips
+ * what earlier chunks sent), so dumping n intervals is O(n^2): over a minute for 1,000,000 here.
+ */
+const REQUEST_TIMEOUT_MS = 300_000;
 
 export interface NftClientOptions {
   /** The initial send buffer; each commit grows it (forced, beyond wmem_max) to fit its batch. */
   sendBufferSize?: number;
   /** The receive buffer (forced, beyond rmem_max, when the native addon is there). Default 32 MiB. */
   recvBufferSize?: number;
+  /** How long one request (a whole dump included) may take. Default 5 minutes. */
+  timeoutMs?: number;
 }
 
 export interface CommitResult {
@@ -106,6 +113,7 @@ export class NftClient {
           noEnobufs: true,
           messagePeeking: false,
           msgBufferSize: MSG_BUFFER,
+          timeoutMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
         }),
       );
     } catch (err) {
