@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { GenerationEvent, NftClient, NftMonitor, NftTracer, TraceEvent, Transaction } from '../../src/kernel';
 import { NetlinkMessage, NetlinkSocket, NetlinkSocketError } from '../../src/netlink';
 import { Rule } from '../../src/nftables/model';
@@ -131,6 +132,26 @@ describe('NftMonitor @kernel', () => {
     const g = await waitFor('nft generation', () => generations.find((x) => x.pid === run.pid));
     assert.deepEqual(generations, [g]);
     assert.deepEqual(resyncs, []);
+  });
+
+  it('works without the native socket-option addon (no NO_ENOBUFS): a commit is reported whole', () => {
+    const kernel = path.resolve(__dirname, '../../src/kernel/index.js');
+    const sockopt = path.resolve(__dirname, '../../src/netlink/sockopt.js');
+    const script = `
+      const { execFileSync } = require('node:child_process');
+      const { NftMonitor } = require(${JSON.stringify(kernel)});
+      const m = NftMonitor.open();
+      const out = { addonMissing: !!require(${JSON.stringify(sockopt)}).nativeSocketOptionsMissing(), generations: [], resyncs: [] };
+      m.on('generation', (g) => out.generations.push(g.events.map((e) => e.op + ' ' + e.kind + ' ' + e.table)));
+      m.on('resync', (r) => out.resyncs.push(r));
+      execFileSync('nft', ['add', 'table', 'inet', 'noaddon']);
+      setTimeout(() => { m.close(); console.log(JSON.stringify(out)); }, 300);`;
+    const run = spawnSync(process.execPath, ['--no-warnings', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, FLOCKGUARD_NATIVE_ADDON: '/nonexistent/flockguard_sockopt.node' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { addonMissing: true, generations: [['new table noaddon']], resyncs: [] });
   });
 
   it('asks for a resync when the socket reports lost events, and drops the incomplete generation', async () => {
