@@ -1,7 +1,7 @@
 // The kernel client against real nf_tables, with nft as the oracle both ways: what nft loads, our
 // dump decodes into the model; what we commit from the model, nft prints as it prints its own load.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NftClient, NftError, Transaction } from '../../src/kernel';
@@ -302,6 +302,26 @@ describe('NftClient against the kernel @kernel', () => {
     } finally {
       small.close();
     }
+  });
+
+  it('can be closed right after such a failed commit (npm netlink crashes when closed inside its receive callback)', () => {
+    const kernel = path.resolve(__dirname, '../../src/kernel/index.js');
+    const script = `
+      const { NftClient, Transaction } = require(${JSON.stringify(kernel)});
+      (async () => {
+        const client = NftClient.open({ recvBufferSize: 8 << 10 });
+        const tx = new Transaction();
+        for (let i = 0; i < 3000; i++) tx.deleteChain({ family: 'inet', table: 'nosuch', name: 'c' + i });
+        try {
+          await client.commit(tx);
+        } catch (err) {
+          console.log(err.code);
+        } finally {
+          client.close();
+        }
+      })();`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.deepEqual([run.signal, run.status, run.stdout.trim()], [null, 0, 'NFT_KERNEL_ERROR'], run.stderr);
   });
 
   it('says which sysctl to raise when the send buffer cannot be forced and a batch exceeds 2 x net.core.wmem_max', function () {
