@@ -160,13 +160,9 @@ export class NftClient {
     return this.locked(() => this.commitBatch(tx, options.genId));
   }
 
-  /**
-   * Closes the socket on the next turn of the event loop. Closed from inside the binding's receive
-   * callback (a `finally { client.close() }` right after a failed commit whose replies overran the
-   * receive buffer), npm netlink 0.3.0 crashes the process with SIGSEGV.
-   */
+  /** Closes the socket (NetlinkSocket.close defers the native close past the receive callback). */
   close(): void {
-    setImmediate(() => this.socket.close());
+    this.socket.close();
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {

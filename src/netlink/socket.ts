@@ -217,11 +217,16 @@ export class NetlinkSocket {
     return result;
   }
 
+  /**
+   * Closes the socket. The native close runs on the next event-loop turn: closed from inside the
+   * binding's own receive callback (a `finally { close() }` right after an exchange settled by an
+   * overrun), npm netlink 0.3.0 crashes the process with SIGSEGV.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.fail(new NetlinkSocketError('netlink socket closed', 'ECLOSED'));
-    this.raw.close();
+    setImmediate(() => this.raw.close());
   }
 
   private configure(o: NetlinkSocketOptions): AppliedSocketOptions {
