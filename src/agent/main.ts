@@ -8,6 +8,8 @@ import { DEFAULT_COMPILE_OPTIONS } from '../compiler';
 import { NftClient } from '../kernel/client';
 import { Reconciler, ReconcilerOptions, removeTable } from '../reconciler/reconciler';
 import { Store } from '../store';
+import { TRACE_COMMENT_PREFIX } from '../troubleshoot/comments';
+import { Rule } from '../nftables/model';
 import { createLogger } from './logger';
 import { sdNotify } from './notify';
 import { AgentOptions } from './options';
@@ -36,12 +38,17 @@ export async function runAgent(options: AgentOptions, hooks: RunAgentHooks = {})
   const logger = createLogger({ level: options.logLevel });
   const nodeName = options.nodeName || hostname();
   const store = Store.open(options.db);
+  // While a trace runs, its marking rules are left alone; otherwise (one left by a crashed agent, say)
+  // they are removed like any other drift.
+  let tracing = (): boolean => false;
   const reconciler = new Reconciler({
-    family: TABLE_FAMILY, table: TABLE_NAME, logger, resyncIntervalMs: options.resyncInterval, ...hooks.reconciler,
+    family: TABLE_FAMILY, table: TABLE_NAME, logger, resyncIntervalMs: options.resyncInterval,
+    keepLiveRule: (r) => tracing() && isTraceRule(r), ...hooks.reconciler,
   });
   const service = new FlockguardService(store, reconciler, {
     nodeName, priority: options.priority, socketPath: options.socket, dbPath: options.db, logger,
   });
+  tracing = () => service.tracing();
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
   const shutdown = async (): Promise<void> => {
     await server?.close();
@@ -87,6 +94,11 @@ export async function runAgent(options: AgentOptions, hooks: RunAgentHooks = {})
     process.on('SIGINT', onSignal);
   }
   return { service, reconciler, stop, closed };
+}
+
+/** A trace's marking rule (src/troubleshoot/trace.ts inserts and removes them itself). */
+function isTraceRule(r: Rule): boolean {
+  return r.comment?.startsWith(TRACE_COMMENT_PREFIX) ?? false;
 }
 
 /**

@@ -6,18 +6,18 @@ import type { Logger } from 'winston';
 import {
   AgentService, AgentStatus, ApplyRequest, CallContext, ChangeEvent, CountersResult, DeleteRequest, DiffEntry,
   DiffRequest, DiffResult, ExplainRequest, ExplainResult, GetRequest, GetResult, MutationResult, NetsetRequest,
-  ObjectResult, PeerInfo, RevisionSummary, RollbackRequest, RuleCounter, ServiceError, StreamSink, TraceLine, TraceRequest,
+  ObjectResult, PeerInfo, RevisionSummary, RollbackRequest, ServiceError, StreamSink, TraceLine, TraceRequest,
 } from '../api/service';
 import { packageVersion } from '../cli/version';
 import { CompileError, compile } from '../compiler';
-import { NftTracer } from '../kernel/trace';
-import { Rule, Ruleset } from '../nftables/model';
+import { Ruleset } from '../nftables/model';
 import { parsePolicyText } from '../policy/parse';
 import { PolicyIssue, Resource, resourceKey } from '../policy/model';
-import { Reconciler, SyncResult } from '../reconciler/reconciler';
+import { Reconciler } from '../reconciler/reconciler';
 import { Actor, Store, canonicalJson } from '../store';
-import { explainPacket } from './explain';
-import { traceLine, traceRules, withTraceRules } from './trace';
+import { countersOf } from '../troubleshoot/counters';
+import { explainPacket } from '../troubleshoot/explain';
+import { runTrace } from '../troubleshoot/trace';
 import { canonicalKind, changeNetset, hasChanges, mergeApply, objectResults, removeRefs } from './resources';
 
 export interface AgentServiceOptions {
@@ -68,9 +68,8 @@ export class FlockguardService implements AgentService {
    */
   private current: { revision: number; resources: Resource[] } = { revision: 0, resources: [] };
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
-  /** Marking rules of the traces running now, by trace. */
-  private readonly traces = new Map<number, Rule[]>();
-  private traceSeq = 0;
+
+  private activeTraces = 0;
 
   constructor(private readonly store: Store, private readonly reconciler: Reconciler, private readonly opts: AgentServiceOptions) {
     reconciler.on('commit', (c: { reason: string; generation: number; revision?: number }) =>
@@ -85,7 +84,7 @@ export class FlockguardService implements AgentService {
       const stored = this.store.current();
       if (stored) this.current = { revision: stored.revision, resources: stored.resources };
       const ruleset = this.compileOrThrow(this.current.resources);
-      await this.push(ruleset, stored?.revision);
+      await this.reconciler.apply(ruleset, stored?.revision);
       this.applied = ruleset;
     });
   }
@@ -184,60 +183,28 @@ export class FlockguardService implements AgentService {
 
   /** Counters of our rules, read from the kernel now, mapped back to policy and rule through the comments. */
   async counters(policy: string | undefined): Promise<CountersResult> {
-    const live = await this.reconciler.readLive();
-    const counters: RuleCounter[] = [];
-    for (const [chain, rules] of live?.rules ?? []) {
-      for (const r of rules) {
-        const c = r.exprs.find((e) => e.type === 'counter');
-        if (!c || c.type !== 'counter') continue;
-        const m = /policy=(\S+) rule=(\d+) action=(\S+)/.exec(r.comment ?? '');
-        if (policy !== undefined && m?.[1] !== policy) continue;
-        counters.push({
-          policy: m?.[1], ruleIndex: m ? Number(m[2]) : undefined, action: m?.[3], comment: r.comment ?? '', chain,
-          packets: Number(c.packets), bytes: Number(c.bytes),
-        });
-      }
-    }
-    return { counters, time: new Date().toISOString() };
+    return { counters: countersOf(await this.reconciler.readLive(), policy), time: new Date().toISOString() };
   }
 
   /**
-   * Streams the kernel's trace of matching packets through our table until the timeout (default
-   * 60 s) or the client goes away. The marking rules are pushed for that time only.
+   * Streams the kernel's trace of matching packets through our table, and what other tables (kube-proxy's
+   * DNAT) did with them next, until the timeout or the client goes away. The marking rules are the
+   * trace session's own: the reconciler leaves rules with the trace comment alone (src/agent/main.ts).
    */
   async trace(req: TraceRequest, sink: StreamSink<TraceLine>, ctx: CallContext): Promise<void> {
-    const table = this.applied?.table.name;
-    if (!table) throw new ServiceError('FAILED_PRECONDITION', 'trace: no policy is installed yet', { status: 'FAILED_PRECONDITION' });
-    const rules = traceRules(req, table);
-    const tracer = NftTracer.open();
-    tracer.on('trace', (t) => {
-      if (t.family === 'inet' && t.table === table) sink.write(traceLine(t, this.reconciler.ruleComment(t.chain, t.ruleHandle)));
-    });
-    tracer.on('lost', (reason) => sink.write({ time: new Date().toISOString(), traceId: '', chain: '', text: `some trace events were lost: ${reason}` }));
-    const id = ++this.traceSeq;
+    if (!this.applied) throw new ServiceError('FAILED_PRECONDITION', 'trace: no policy is installed yet', { status: 'FAILED_PRECONDITION' });
+    this.opts.logger.info('trace started', { ...req, uid: ctx.peer.uid, pid: ctx.peer.pid });
+    this.activeTraces++;
     try {
-      this.traces.set(id, rules);
-      await this.serial(() => this.push(this.applied!, this.current.revision));
-      this.opts.logger.info('trace started', { ...req, uid: ctx.peer.uid, pid: ctx.peer.pid });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, req.timeoutMs ?? 60_000);
-        ctx.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-        if (ctx.signal.aborted) resolve();
-      });
+      await runTrace(req, sink, ctx.signal);
     } finally {
-      this.traces.delete(id);
-      tracer.close();
-      await this.serial(() => this.push(this.applied!, this.current.revision)).catch((err: Error) =>
-        this.opts.logger.error(`could not remove the trace rules: ${err.message}`));
+      this.activeTraces--;
     }
   }
 
-  /** Pushes `ruleset` plus the marking rules of running traces. */
-  private push(ruleset: Ruleset, revision: number | undefined): Promise<SyncResult> {
-    return this.reconciler.apply(withTraceRules(ruleset, [...this.traces.values()].flat()), revision);
+  /** Whether a trace runs now (its marking rules are then not drift). */
+  tracing(): boolean {
+    return this.activeTraces > 0;
   }
 
   /** Streams revision, drift and resync events until the client goes away. */
@@ -317,7 +284,7 @@ export class FlockguardService implements AgentService {
       if (dryRun) return result(current.revision, false);
       // Nothing changed: no revision, no commit; the kernel holds the current one if we are in sync.
       if (!ruleset) return result(current.revision, this.reconciler.status().inSync);
-      await this.push(ruleset, current.revision);
+      await this.reconciler.apply(ruleset, current.revision);
       const actor = actorOf(ctx.peer);
       let revision: number;
       try {
@@ -326,7 +293,7 @@ export class FlockguardService implements AgentService {
           : this.store.commit({ resources: change.next, source: change.source, actor, comment: change.comment }).revision;
       } catch (err) {
         this.opts.logger.error(`store write failed, putting the previous ruleset back: ${(err as Error).message}`);
-        if (this.applied) await this.push(this.applied, current.revision).catch(() => undefined);
+        if (this.applied) await this.reconciler.apply(this.applied, current.revision).catch(() => undefined);
         throw err;
       }
       this.applied = ruleset;

@@ -63,6 +63,11 @@ export interface ReconcilerOptions {
   openClient?: () => KernelClient;
   /** Return undefined to run without drift detection (every sync then reads the table back). */
   openMonitor?: () => KernelMonitor | undefined;
+  /**
+   * Live rules that belong to someone else for a while (a running trace's `meta nftrace set 1`
+   * rules): the differ neither removes them nor counts them as drift.
+   */
+  keepLiveRule?: (r: Rule) => boolean;
 }
 
 export interface SyncResult {
@@ -332,6 +337,14 @@ export class Reconciler extends EventEmitter {
     return this.view === v && added !== undefined && v.ruleset !== undefined && learnHandles(v.ruleset, added);
   }
 
+  /** The live table as the differ should see it: without the rules keepLiveRule claims. */
+  private withoutKeptRules(live: Ruleset | undefined): Ruleset | undefined {
+    const keep = this.opts.keepLiveRule;
+    if (!keep || !live) return live;
+    const rules = new Map([...live.rules].map(([chain, list]) => [chain, list.filter((r) => !keep(r))] as const));
+    return { ...live, rules };
+  }
+
   private async syncNow(reason: string): Promise<SyncResult> {
     const desired = this.desired;
     if (!desired) throw new NftError('NFT_PROTOCOL', 'nothing to reconcile: no desired ruleset yet');
@@ -339,7 +352,7 @@ export class Reconciler extends EventEmitter {
     const maxRetries = this.opts.maxRetries ?? 5;
     for (let retries = 0; ; retries++) {
       const view = await this.currentView();
-      const plan = diff(desired.ruleset, view.ruleset);
+      const plan = diff(desired.ruleset, this.withoutKeptRules(view.ruleset));
       if (plan.ops.length === 0) {
         this.st.inSync = true;
         this.st.generation = view.generation;

@@ -186,14 +186,15 @@ describe('flockguard agent @kernel', () => {
     const lines: TraceLine[] = [];
     const abort = new AbortController();
     const tracing = agent!.service.trace({ dst: '127.0.0.1', dport: 80, timeoutMs: 10_000 }, { write: (l) => lines.push(l) }, { peer: { claimed: true }, signal: abort.signal });
-    await until('the trace rules', async () => nft(['list', 'chain', 'inet', 'flockguard', 'prerouting']).includes('flockguard trace'));
+    await until('the trace rules', async () => nft(['list', 'chain', 'inet', 'flockguard', 'prerouting']).includes('flockguard-trace '));
     await until('a trace of the allowed SYN', async () => {
       await knock(80);
       return lines.some((l) => l.policy === 'deny-blocked' && l.ruleIndex === 1);
     });
     abort.abort();
     await tracing;
-    assert.ok(lines.every((l) => l.chain === '' || /^inet flockguard /.test(l.text)));
+    assert.ok(lines.every((l) => l.chain === '' || l.chain.startsWith('inet flockguard ')), 'only our table saw the packet');
+    assert.doesNotMatch(nft(['list', 'chain', 'inet', 'flockguard', 'prerouting']), /flockguard-trace/);
     await assertKernelMatchesStore(options.db);
   });
 

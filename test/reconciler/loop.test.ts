@@ -217,4 +217,22 @@ describe('reconcile loop @kernel', () => {
     assert.match(rep.repaired, /elements \+0 -2/);
     assert.deepEqual(diff(desired(), await liveTable()).ops, []);
   });
+
+  it('leaves the live rules keepLiveRule claims (a running trace), and repairs them once it lets go', async () => {
+    let keeping = true;
+    counter = countingClient();
+    rec = new Reconciler({
+      family: 'inet', table: 'flockguard', logger: quiet(), resyncIntervalMs: 0, openClient: () => counter.client,
+      keepLiveRule: (rule) => keeping && rule.comment === 'kept by a trace',
+    });
+    rec.start();
+    await rec.apply(desired(), 1);
+    nft(['insert', 'rule', 'inet', 'flockguard', 'hep-lo', 'meta', 'nftrace', 'set', '1', 'comment', '"kept by a trace"']);
+    await rec.resync('test');
+    assert.match(nft(['list', 'chain', 'inet', 'flockguard', 'hep-lo']), /kept by a trace/);
+    keeping = false;
+    await rec.resync('test');
+    assert.doesNotMatch(nft(['list', 'chain', 'inet', 'flockguard', 'hep-lo']), /kept by a trace/);
+    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+  });
 });
