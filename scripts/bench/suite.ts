@@ -81,6 +81,9 @@ async function main(): Promise<void> {
       // nft -j list and nft add element take minutes from ~500k prefixes on: fewer runs there.
       const slowRuns = n >= 500_000 ? slowRunsAtMillion : runs;
       results.push(await measureSize(n, { runs, slowRuns, idleSeconds: Number(values.idle), template, log }, 100_000));
+      // Raw results so far, in case a later size runs out of time.
+      mkdirSync(resolve(values.out!), { recursive: true });
+      writeFileSync(join(resolve(values.out!), 'partial.json'), `${JSON.stringify({ machine: info, runs, results }, null, 2)}\n`);
     }
   }
   let packets: PacketResult | undefined;
