@@ -1,11 +1,11 @@
-// Benchmark (not a test: run `node dist/test/store/bench-history.js [nets...]`): the cost of history
+// Benchmark (not a test: run `node dist/scripts/bench-store.js [nets...]`): the cost of history
 // in the revision store. For each size, 20 revisions of one GlobalNetworkSet, each changing one
 // prefix; prints the database size against 20 full copies, commit times and current() load time.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../../src/store';
-import { databaseFileBytes, networkSet, policy, prefixes } from './helpers';
+import { Store } from '../src/store';
+import { databaseFileBytes, networkSet, policy, prefixes } from '../test/store/helpers';
 
 const REVISIONS = 20;
 

@@ -1,7 +1,7 @@
 // Benchmark (not a test): compile time for a GlobalNetworkSet of N nets selected by one rule.
-// Run: node .build/<name>/test/compiler/bench.js [100000 1000000]
-import { compile } from '../../src/compiler';
-import { gnp, gns, hep } from './fixtures';
+// Run (after the build): node dist/scripts/bench-compile.js [100000 1000000]
+import { compile } from '../src/compiler';
+import { gnp, gns, hep } from '../test/compiler/fixtures';
 
 /** n distinct, non-adjacent-by-design nets spread over the IPv4 space: half /24, half /32. */
 function spreadNets(n: number): string[] {
