@@ -75,7 +75,9 @@ class SizeRun {
       await fn();
       return true;
     } catch (err) {
-      const msg = (err as Error).message;
+      const a = this.agent;
+      const agentState = a ? ` [agent ${a.child.exitCode !== null || a.child.signalCode !== null ? `exited ${a.child.exitCode ?? a.child.signalCode}` : 'running'}; log: ${a.tail().slice(-300)}]` : '';
+      const msg = (err as Error).message + agentState;
       const reason = /NFT_BATCH_TOO_LARGE|does not fit the socket send buffer/.test(msg) ? `blocked: batch too large (${msg.slice(0, 160)})` : msg.slice(0, 400);
       for (const k of keys) this.r.blocked[k] ??= reason;
       this.o.log(`  ${keys.join(', ')}: ${reason}`);
