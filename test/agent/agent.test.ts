@@ -10,30 +10,10 @@ import { AgentOptions } from '../../src/agent/options';
 import { ApiClient } from '../../src/api/client';
 import { TraceLine } from '../../src/api/service';
 import { compile } from '../../src/compiler';
-import { NftClient } from '../../src/kernel';
-import { Ruleset } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { Store } from '../../src/store';
-import { freshNetns, nft } from '../support/kernel';
+import { freshNetns, kernelGeneration, kernelTable, nft } from '../support/kernel';
 import { POLICY } from './fixtures';
-
-async function kernelTable(): Promise<{ generation: number; ruleset: Ruleset | undefined }> {
-  const c = NftClient.open();
-  try {
-    return await c.dumpTable('inet', 'flockguard');
-  } finally {
-    c.close();
-  }
-}
-
-async function generation(): Promise<number> {
-  const c = NftClient.open();
-  try {
-    return (await c.getGeneration()).id;
-  } finally {
-    c.close();
-  }
-}
 
 /** The kernel holds exactly what the store's current revision compiles to. */
 async function assertKernelMatchesStore(db: string): Promise<void> {
@@ -102,21 +82,21 @@ describe('flockguard agent @kernel', () => {
     assert.deepEqual(first.objects.map((o) => `${o.kind}/${o.name} ${o.action}`).sort(),
       ['GlobalNetworkPolicy/deny-blocked created', 'GlobalNetworkSet/blocked created', 'HostEndpoint/node1-lo created']);
     await assertKernelMatchesStore(options.db);
-    const g = await generation();
+    const g = await kernelGeneration();
     const again = await c.apply(doc());
     assert.equal(again.changed, false);
     assert.equal(again.revision, first.revision);
-    assert.equal(await generation(), g, 'the generation did not move');
+    assert.equal(await kernelGeneration(), g, 'the generation did not move');
     assert.equal((await c.history()).length, 1);
   });
 
   it('refuses an invalid document whole: nothing stored, the kernel untouched', async () => {
     const c = await start();
     await c.apply(doc());
-    const g = await generation();
+    const g = await kernelGeneration();
     const bad = POLICY.replace('nets: [10.0.0.0/8]', 'nets: [10.0.0.0/8, 300.1.1.1/32]');
     await assert.rejects(c.apply(doc(bad)), (err: { code?: string; message: string }) => err.code === 'POLICY_INVALID' && /300\.1\.1\.1/.test(err.message));
-    assert.equal(await generation(), g);
+    assert.equal(await kernelGeneration(), g);
     assert.equal((await c.history()).length, 1);
   });
 
@@ -165,7 +145,7 @@ describe('flockguard agent @kernel', () => {
     const down = await kernelTable();
     assert.ok(down.ruleset, 'the table stays while the agent is down');
     await start();
-    assert.equal(await generation(), down.generation, 'start committed nothing: no delete, no re-add');
+    assert.equal(await kernelGeneration(), down.generation, 'start committed nothing: no delete, no re-add');
     assert.equal((await api!.status()).inSync, true);
   });
 

@@ -8,7 +8,7 @@ import { NftClient } from '../../src/kernel';
 import { Ruleset } from '../../src/nftables/model';
 import { diff } from '../../src/reconciler/diff';
 import { DriftRepair, KernelClient, Reconciler } from '../../src/reconciler/reconciler';
-import { freshNetns, nft } from '../support/kernel';
+import { freshNetns, kernelGeneration, kernelTable, nft } from '../support/kernel';
 import { baseChain, intervalElements, ipv4Set, lookupRule, portRule, regularChain, ruleset } from './fixtures';
 
 const quiet = (): ReturnType<typeof createLogger> => createLogger({ level: 'debug', stream: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -34,24 +34,6 @@ function countingClient(): { client: KernelClient; dumps: () => number } {
     close: () => real.close(),
   };
   return { client, dumps: () => dumps };
-}
-
-async function liveTable(): Promise<Ruleset | undefined> {
-  const c = NftClient.open();
-  try {
-    return (await c.dumpTable('inet', 'flockguard')).ruleset;
-  } finally {
-    c.close();
-  }
-}
-
-async function generation(): Promise<number> {
-  const c = NftClient.open();
-  try {
-    return (await c.getGeneration()).id;
-  } finally {
-    c.close();
-  }
 }
 
 function nextRepair(r: Reconciler, timeoutMs = 5000): Promise<DriftRepair> {
@@ -80,11 +62,11 @@ describe('reconcile loop @kernel', () => {
     const r = startReconciler();
     const first = await r.apply(desired(), 1);
     assert.equal(first.changed, true);
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
-    const g = await generation();
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
+    const g = await kernelGeneration();
     const second = await r.apply(desired(), 1);
     assert.equal(second.changed, false);
-    assert.equal(await generation(), g, 'the generation did not move');
+    assert.equal(await kernelGeneration(), g, 'the generation did not move');
     assert.equal(r.status().inSync, true);
   });
 
@@ -96,7 +78,7 @@ describe('reconcile loop @kernel', () => {
     const res = await r.apply(desired([['10.0.0.0', '10.255.255.255'], ['192.168.7.0', '192.168.7.255']]), 2);
     assert.equal(counter.dumps(), dumpsBefore, 'no read-back');
     assert.deepEqual(res.summary && [res.summary.elementsAdded, res.summary.rulesAdded, res.summary.rulesReplaced], [2, 0, 0]);
-    assert.deepEqual(diff(desired([['10.0.0.0', '10.255.255.255'], ['192.168.7.0', '192.168.7.255']]), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired([['10.0.0.0', '10.255.255.255'], ['192.168.7.0', '192.168.7.255']]), (await kernelTable()).ruleset).ops, []);
   });
 
   it('keeps using its in-memory view after another process changes another table', async () => {
@@ -108,7 +90,7 @@ describe('reconcile loop @kernel', () => {
     const res = await r.apply(desired([['10.0.0.0', '10.255.255.255'], ['172.16.0.0', '172.31.255.255']]), 2);
     assert.equal(res.changed, true);
     assert.equal(counter.dumps(), dumps, 'our table was not read back');
-    assert.deepEqual(diff(desired([['10.0.0.0', '10.255.255.255'], ['172.16.0.0', '172.31.255.255']]), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired([['10.0.0.0', '10.255.255.255'], ['172.16.0.0', '172.31.255.255']]), (await kernelTable()).ruleset).ops, []);
     assert.equal(r.status().driftRepairs, 0);
     assert.ok(nft(['list', 'tables']).includes('table ip other'), 'the other table is left alone');
   });
@@ -121,7 +103,7 @@ describe('reconcile loop @kernel', () => {
     nft(['delete', 'table', 'inet', 'flockguard']);
     const rep = await repaired;
     const latency = performance.now() - t0;
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
     assert.equal(rep.procName, 'nft');
     assert.match(rep.what, /delete table/);
     assert.equal(r.status().driftRepairs, 1);
@@ -135,7 +117,7 @@ describe('reconcile loop @kernel', () => {
     nft(['flush', 'chain', 'inet', 'flockguard', 'hep-lo']);
     const rep = await repaired;
     assert.match(rep.repaired, /rules \+3/);
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
   });
 
   it('a restart adopts the table without deleting it: no commit when nothing changed', async () => {
@@ -143,12 +125,12 @@ describe('reconcile loop @kernel', () => {
     await r1.apply(desired(), 1);
     await r1.stop();
     rec = undefined;
-    assert.deepEqual(diff(desired(), await liveTable()).ops, [], 'the rules stayed after stop');
-    const g = await generation();
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, [], 'the rules stayed after stop');
+    const g = await kernelGeneration();
     const r2 = startReconciler();
     const res = await r2.apply(desired(), 1);
     assert.equal(res.changed, false);
-    assert.equal(await generation(), g, 'nothing was deleted or re-added');
+    assert.equal(await kernelGeneration(), g, 'nothing was deleted or re-added');
   });
 
   it('removeTable deletes the table on purpose and does not repair it', async () => {
@@ -156,7 +138,7 @@ describe('reconcile loop @kernel', () => {
     await r.apply(desired(), 1);
     assert.equal(await r.removeTable(), true);
     await new Promise((res) => setTimeout(res, 100));
-    assert.equal(await liveTable(), undefined);
+    assert.equal((await kernelTable()).ruleset, undefined);
     assert.equal(r.status().driftRepairs, 0);
   });
 
@@ -166,13 +148,13 @@ describe('reconcile loop @kernel', () => {
     const r = startReconciler();
     const res = await r.apply(desired(many), 1);
     assert.equal(res.summary?.elementsAdded, 40_001);
-    assert.deepEqual(diff(desired(many), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(many), (await kernelTable()).ruleset).ops, []);
     const changed = await r.apply(desired([...many, ['192.168.7.0', '192.168.7.255']]), 2);
     assert.equal(changed.summary?.elementsAdded, 2);
     const repaired = nextRepair(r);
     nft(['flush', 'chain', 'inet', 'flockguard', 'hep-lo']);
     await repaired;
-    assert.deepEqual(diff(desired([...many, ['192.168.7.0', '192.168.7.255']]), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired([...many, ['192.168.7.0', '192.168.7.255']]), (await kernelTable()).ruleset).ops, []);
   });
 
   it('retries a repair that failed until the table is back', async () => {
@@ -195,12 +177,12 @@ describe('reconcile loop @kernel', () => {
     failures = 1;
     nft(['delete', 'table', 'inet', 'flockguard']);
     const t0 = Date.now();
-    while (!(await liveTable())) {
+    while (!((await kernelTable()).ruleset)) {
       assert.ok(Date.now() - t0 < 10_000, 'the table came back');
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(failures, -1, 'the first repair failed, the retry succeeded');
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
   });
 
   it('undoes what another process added to our table: a rule and a set element', async () => {
@@ -215,7 +197,7 @@ describe('reconcile loop @kernel', () => {
     rep = await repaired;
     assert.match(rep.what, /new element/);
     assert.match(rep.repaired, /elements \+0 -2/);
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
   });
 
   it('leaves the live rules keepLiveRule claims (a running trace), and repairs them once it lets go', async () => {
@@ -233,6 +215,6 @@ describe('reconcile loop @kernel', () => {
     keeping = false;
     await rec.resync('test');
     assert.doesNotMatch(nft(['list', 'chain', 'inet', 'flockguard', 'hep-lo']), /kept by a trace/);
-    assert.deepEqual(diff(desired(), await liveTable()).ops, []);
+    assert.deepEqual(diff(desired(), (await kernelTable()).ruleset).ops, []);
   });
 });

@@ -2,6 +2,8 @@
 // flushing the ruleset here never touches the host's.
 import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { NftClient } from '../../src/kernel';
+import { Ruleset } from '../../src/nftables/model';
 
 /** Runs `nft` with the given arguments (and optional stdin) and returns its stdout. */
 export function nft(args: string[], input?: string): string {
@@ -33,5 +35,25 @@ export function assertPrivateNetns(): void {
   // differ from the parent's. PID 1's cannot serve: a container's root may not read /proc/1/ns.
   if (readlinkSync('/proc/self/ns/net') === readlinkSync(`/proc/${process.ppid}/ns/net`)) {
     throw new Error('kernel test would share its parent\'s network namespace: refusing');
+  }
+}
+
+/** This namespace's table inet flockguard, read through our own client, with the generation it was read at. */
+export async function kernelTable(): Promise<{ generation: number; ruleset: Ruleset | undefined }> {
+  const c = NftClient.open();
+  try {
+    return await c.dumpTable('inet', 'flockguard');
+  } finally {
+    c.close();
+  }
+}
+
+/** This namespace's ruleset generation id. */
+export async function kernelGeneration(): Promise<number> {
+  const c = NftClient.open();
+  try {
+    return (await c.getGeneration()).id;
+  } finally {
+    c.close();
   }
 }
