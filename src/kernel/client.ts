@@ -129,13 +129,21 @@ export class NftClient {
     return this.locked(() => this.generation());
   }
 
-  /** Consistent snapshot of one table (chains, rules, sets with elements), or undefined if absent. */
-  dumpTable(family: Family, name: string): Promise<{ generation: number; ruleset: Ruleset | undefined }> {
+  /**
+   * Consistent snapshot of one table (chains, rules, sets with elements), or undefined if absent.
+   * `skipElements`: sets whose elements the caller already knows come back without them (dumping a
+   * set costs the kernel O(n^2), performance.md).
+   */
+  dumpTable(
+    family: Family,
+    name: string,
+    options: { skipElements?: (s: NftSet) => boolean } = {},
+  ): Promise<{ generation: number; ruleset: Ruleset | undefined }> {
     return this.locked(() =>
       this.snapshot(async (gen) => {
         const table = await this.getTable(family, name, gen);
         if (!table) return undefined;
-        const [ruleset] = await this.fill([table], familyNumber(family), name, gen);
+        const [ruleset] = await this.fill([table], familyNumber(family), name, gen, options.skipElements);
         return ruleset;
       }),
     ).then(({ generation, value }) => ({ generation, ruleset: value }));
@@ -308,7 +316,13 @@ export class NftClient {
   }
 
   /** Chains, rules, sets and elements of `tables`, dumped for one family (0: all) and table (or all). */
-  private async fill(tables: Table[], family: number, table: string | undefined, gen: number): Promise<Ruleset[]> {
+  private async fill(
+    tables: Table[],
+    family: number,
+    table: string | undefined,
+    gen: number,
+    skipElements: (s: NftSet) => boolean = () => false,
+  ): Promise<Ruleset[]> {
     const byKey = new Map<string, Ruleset>();
     for (const t of tables) byKey.set(`${t.family} ${t.name}`, { table: t, chains: [], rules: new Map(), sets: [] });
     const filter = (type: number) => (w: AttributeWriter) => {
@@ -327,7 +341,7 @@ export class NftClient {
     for (const s of sets) {
       const rs = byKey.get(`${s.family} ${s.table}`);
       if (!rs) continue;
-      s.elements = await this.dumpElements(s, gen);
+      if (!skipElements(s)) s.elements = await this.dumpElements(s, gen);
       rs.sets.push(s);
     }
     return [...byKey.values()];

@@ -310,6 +310,26 @@ export class Reconciler extends EventEmitter {
     return { ruleset, generation };
   }
 
+  /**
+   * After a quiet commit: reads our chains, rules and set definitions, but not the elements of the
+   * sets the view already holds — at the generation that commit made they are exactly the view's —
+   * so a million-element set is not dumped (O(n^2) in the kernel) just to learn rule handles. If
+   * anyone committed since, the view is dropped and the next sync reads everything.
+   */
+  private async readHandles(): Promise<void> {
+    const v = this.view;
+    if (!v?.ruleset || v.committed === undefined || hasAllHandles(v.ruleset)) return;
+    const known = new Map(v.ruleset.sets.map((s) => [s.name, s] as const));
+    const read = await this.kernel().dumpTable(this.opts.family, this.opts.table, { skipElements: (s) => known.has(s.name) });
+    if (this.view !== v) return;
+    if (read.generation !== v.committed || !read.ruleset) {
+      this.view = undefined;
+      return;
+    }
+    for (const s of read.ruleset.sets) s.elements ??= known.get(s.name)?.elements;
+    this.view = { ruleset: read.ruleset, generation: read.generation, committed: v.committed };
+  }
+
   /** The view to diff against: the one in memory if it is valid and has every handle, else a read-back. */
   private async currentView(): Promise<View> {
     const v = this.view;
@@ -370,9 +390,9 @@ export class Reconciler extends EventEmitter {
         }
         if (!quiet || this.quietGeneration === res.generation) {
           this.view = { ruleset: committedState(desired.ruleset, plan), generation: res.generation, committed: res.generation };
-          // A quiet commit leaves no events to learn inserted rules' handles from: read the table
-          // back now, while idle, rather than when the next change is waiting.
-          if (quiet && plan.summary.rulesAdded > 0) void this.background('read-back after a large commit', () => this.resync('handles of a large commit'));
+          // A quiet commit leaves no events to learn inserted rules' handles from: read them back
+          // now, while idle, rather than when the next change is waiting.
+          if (quiet && plan.summary.rulesAdded > 0) void this.background('handles of a large commit', () => this.serial(() => this.readHandles()));
         }
         const durationMs = performance.now() - t0;
         const summary = formatSummary(plan.summary);

@@ -20,20 +20,23 @@ function desired(nets: Array<[string, string]> = [['10.0.0.0', '10.255.255.255']
     [ipv4Set('blocked', intervalElements(nets), true)]);
 }
 
-/** A real client that counts read-backs. */
-function countingClient(): { client: KernelClient; dumps: () => number } {
+/** A real client that counts read-backs, and the read-backs that dumped set elements. */
+function countingClient(): { client: KernelClient; dumps: () => number; elementDumps: () => number } {
   const real = NftClient.open();
   let dumps = 0;
+  let elementDumps = 0;
   const client: KernelClient = {
     getGeneration: () => real.getGeneration(),
-    dumpTable: (f, n) => {
+    dumpTable: async (f, n, o) => {
       dumps++;
-      return real.dumpTable(f, n);
+      const read = await real.dumpTable(f, n, o);
+      if (read.ruleset?.sets.some((s) => s.elements !== undefined)) elementDumps++;
+      return read;
     },
     commit: (tx, o) => real.commit(tx, o),
     close: () => real.close(),
   };
-  return { client, dumps: () => dumps };
+  return { client, dumps: () => dumps, elementDumps: () => elementDumps };
 }
 
 function nextRepair(r: Reconciler, timeoutMs = 5000): Promise<DriftRepair> {
@@ -148,9 +151,13 @@ describe('reconcile loop @kernel', () => {
     const r = startReconciler();
     const res = await r.apply(desired(many), 1);
     assert.equal(res.summary?.elementsAdded, 40_001);
+    await r.idle();
+    assert.equal(counter.elementDumps(), 0, 'the rule handles of the quiet commit were read without its 40,001 elements');
     assert.deepEqual(diff(desired(many), (await kernelTable()).ruleset).ops, []);
+    const dumps = counter.dumps();
     const changed = await r.apply(desired([...many, ['192.168.7.0', '192.168.7.255']]), 2);
     assert.equal(changed.summary?.elementsAdded, 2);
+    assert.equal(counter.dumps(), dumps, 'the next change was diffed against the view in memory');
     const repaired = nextRepair(r);
     nft(['flush', 'chain', 'inet', 'flockguard', 'hep-lo']);
     await repaired;
